@@ -1,0 +1,112 @@
+//! Discovery documents (RFC 7644 §4): `/ServiceProviderConfig`, `/ResourceTypes` and `/Schemas`,
+//! built from the registry and the server's actual limits so they never claim more than it does.
+
+use serde_json::{Value, json};
+
+use crate::query::Paging;
+use crate::schema::{Registry, ResourceKind};
+
+/// RFC 7644 §3.4.2 ListResponse URN.
+pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
+
+/// What the server supports, as `/ServiceProviderConfig` reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Paging limits (`filter.maxResults`).
+    pub paging: Paging,
+    /// Whether PATCH is offered.
+    pub patch: bool,
+    /// Whether sorting is offered.
+    pub sort: bool,
+}
+
+/// The `/ServiceProviderConfig` document (RFC 7643 §5).
+pub fn service_provider_config(caps: &Capabilities, base_url: &str) -> Value {
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
+        "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
+        "patch": {"supported": caps.patch},
+        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "filter": {"supported": true, "maxResults": caps.paging.max_results},
+        "changePassword": {"supported": true},
+        "sort": {"supported": caps.sort},
+        "etag": {"supported": true},
+        "authenticationSchemes": [{
+            "type": "oauthbearertoken",
+            "name": "OAuth Bearer Token",
+            "description": "Authentication with a bearer token issued by the server's CLI",
+            "specUri": "https://www.rfc-editor.org/info/rfc6750",
+            "primary": true
+        }],
+        "meta": {
+            "resourceType": "ServiceProviderConfig",
+            "location": format!("{base_url}/ServiceProviderConfig")
+        }
+    })
+}
+
+/// One `/ResourceTypes` entry (RFC 7643 §6).
+pub fn resource_type(registry: &Registry, kind: ResourceKind, base_url: &str) -> Value {
+    let core = registry.core(kind);
+    let extensions: Vec<Value> = registry
+        .extensions(kind)
+        .iter()
+        .map(|s| json!({"schema": s.id, "required": false}))
+        .collect();
+    let description = match kind {
+        ResourceKind::User => "User Account",
+        ResourceKind::Group => "Group",
+    };
+    json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ResourceType"],
+        "id": kind.name(),
+        "name": kind.name(),
+        "endpoint": kind.endpoint(),
+        "description": description,
+        "schema": core.id,
+        "schemaExtensions": extensions,
+        "meta": {
+            "resourceType": "ResourceType",
+            "location": format!("{base_url}/ResourceTypes/{}", kind.name())
+        }
+    })
+}
+
+/// Every resource type.
+pub fn resource_types(registry: &Registry, base_url: &str) -> Vec<Value> {
+    [ResourceKind::User, ResourceKind::Group]
+        .into_iter()
+        .map(|k| resource_type(registry, k, base_url))
+        .collect()
+}
+
+/// Every schema document with its `meta` (RFC 7643 §7).
+pub fn schemas(registry: &Registry, base_url: &str) -> Vec<Value> {
+    registry
+        .all()
+        .map(|s| {
+            let mut doc = s.document.clone();
+            if let Some(obj) = doc.as_object_mut() {
+                obj.insert(
+                    "meta".into(),
+                    json!({
+                        "resourceType": "Schema",
+                        "location": format!("{base_url}/Schemas/{}", s.id)
+                    }),
+                );
+            }
+            doc
+        })
+        .collect()
+}
+
+/// A ListResponse holding all of `resources` (discovery endpoints are not paged).
+pub fn list(resources: Vec<Value>) -> Value {
+    json!({
+        "schemas": [LIST_RESPONSE],
+        "totalResults": resources.len(),
+        "itemsPerPage": resources.len(),
+        "startIndex": 1,
+        "Resources": resources,
+    })
+}

@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+
+pub mod clock;
+pub mod discovery;
+pub mod error;
+pub mod etag;
+pub mod password;
+pub mod projection;
+pub mod query;
+pub mod render;
+pub mod resource;
+pub mod resources;
+pub mod schema;
+pub mod store;
+pub mod validate;
+
+pub use error::{Error, Result};

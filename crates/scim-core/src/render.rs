@@ -1,0 +1,90 @@
+//! Rendering a stored record as its SCIM representation: `schemas`, `id`, the attributes, the
+//! derived `groups` or `members`, and `meta` (RFC 7643 §3.1).
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+
+use crate::etag;
+use crate::resource::{GroupRef, Member, Record};
+
+/// The fixed-width UTC form used for `meta` timestamps and their stored columns, so that text
+/// order is time order on both backends.
+pub fn timestamp(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+/// Attributes derived at read time from the membership table.
+#[derive(Debug, Clone, Default)]
+pub enum Derived {
+    /// Not computed (not requested).
+    #[default]
+    None,
+    /// `User.groups`
+    Groups(Vec<GroupRef>),
+    /// `Group.members`
+    Members(Vec<Member>),
+}
+
+/// The resource's `meta.location`.
+pub fn location(base_url: &str, record: &Record) -> String {
+    format!("{base_url}{}/{}", record.kind.endpoint(), record.id)
+}
+
+/// The full representation, before projection.
+pub fn resource(record: &Record, derived: Derived, base_url: &str) -> Value {
+    let mut out = Map::new();
+    out.insert("schemas".into(), json!(record.schemas));
+    out.insert("id".into(), json!(record.id));
+    for (k, v) in &record.data {
+        out.insert(k.clone(), v.clone());
+    }
+    match derived {
+        Derived::None => {}
+        Derived::Groups(groups) if !groups.is_empty() => {
+            let groups = groups
+                .into_iter()
+                .map(|g| {
+                    let mut v = json!({
+                        "value": g.value,
+                        "$ref": format!("{base_url}/Groups/{}", g.value),
+                        "type": if g.direct { "direct" } else { "indirect" },
+                    });
+                    if let (Some(d), Some(obj)) = (g.display, v.as_object_mut()) {
+                        obj.insert("display".into(), json!(d));
+                    }
+                    v
+                })
+                .collect();
+            out.insert("groups".into(), Value::Array(groups));
+        }
+        Derived::Members(members) if !members.is_empty() => {
+            let members = members
+                .into_iter()
+                .map(|m| {
+                    let mut v = json!({
+                        "value": m.value,
+                        "$ref": format!("{base_url}{}/{}", m.kind.endpoint(), m.value),
+                        "type": m.kind.name(),
+                    });
+                    if let (Some(d), Some(obj)) = (m.display, v.as_object_mut()) {
+                        obj.insert("display".into(), json!(d));
+                    }
+                    v
+                })
+                .collect();
+            out.insert("members".into(), Value::Array(members));
+        }
+        Derived::Groups(_) | Derived::Members(_) => {}
+    }
+    out.insert(
+        "meta".into(),
+        json!({
+            "resourceType": record.kind.name(),
+            "created": timestamp(&record.created),
+            "lastModified": timestamp(&record.last_modified),
+            "location": location(base_url, record),
+            "version": etag::format(record.version),
+        }),
+    );
+    Value::Object(out)
+}

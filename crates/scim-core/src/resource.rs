@@ -1,0 +1,100 @@
+//! Resources as the core and the store exchange them: the stored attributes of a User or Group,
+//! its version and timestamps, the keys the store indexes, and group membership references.
+
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+
+use crate::schema::ResourceKind;
+
+/// A tenant's id. Every store operation is bound to exactly one.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TenantId(pub String);
+
+impl TenantId {
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A resource as stored: the validated attributes plus server-managed fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// Server-assigned id (RFC 7643 §3.1).
+    pub id: String,
+    /// User or Group.
+    pub kind: ResourceKind,
+    /// The `schemas` list of the resource.
+    pub schemas: Vec<String>,
+    /// Client-settable attributes, keyed by their schema names (extensions under their URN).
+    /// Derived attributes (`groups`, `members`), `id`, `meta` and the password are not here.
+    pub data: Map<String, Value>,
+    /// Increases with every write; the ETag.
+    pub version: i64,
+    /// `meta.created`
+    pub created: DateTime<Utc>,
+    /// `meta.lastModified`
+    pub last_modified: DateTime<Utc>,
+}
+
+/// The values the store keeps in indexed columns, computed by the core from the schema.
+/// Strings of `caseExact: false` attributes are already case-folded.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IndexKeys {
+    /// `userName` as given (Users only).
+    pub user_name: Option<String>,
+    /// `userName` folded: unique per tenant.
+    pub user_name_folded: Option<String>,
+    /// `displayName` as given.
+    pub display_name: Option<String>,
+    /// `displayName` folded (unique per tenant for Groups).
+    pub display_name_folded: Option<String>,
+    /// `externalId`, case-exact.
+    pub external_id: Option<String>,
+    /// Every `emails.value`, folded (Users only).
+    pub emails_folded: Vec<String>,
+    /// `active` (Users only).
+    pub active: Option<bool>,
+}
+
+/// What a write stores: the record, its index keys and, for users, a new password hash.
+#[derive(Debug, Clone)]
+pub struct WriteRecord {
+    /// The resource.
+    pub record: Record,
+    /// Derived index keys.
+    pub index: IndexKeys,
+    /// A new password hash; `None` keeps the stored one on update.
+    pub password_hash: Option<String>,
+}
+
+/// A reference to a group member, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberRef {
+    /// The member's id.
+    pub value: String,
+    /// User or Group.
+    pub kind: ResourceKind,
+}
+
+/// A group member as read back, with its current display name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// The member's id.
+    pub value: String,
+    /// User or Group.
+    pub kind: ResourceKind,
+    /// The member's `displayName` (or `userName` for users without one).
+    pub display: Option<String>,
+}
+
+/// A group a user belongs to, directly or through nested groups (`User.groups`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRef {
+    /// The group's id.
+    pub value: String,
+    /// The group's `displayName`.
+    pub display: Option<String>,
+    /// `true` for a direct membership, `false` for one through a nested group.
+    pub direct: bool,
+}

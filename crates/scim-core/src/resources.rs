@@ -1,0 +1,270 @@
+//! The resource operations of RFC 7644 §3 (create, read, replace, delete, list) for Users and
+//! Groups: validation, password hashing, membership resolution, versions, then one store
+//! transaction, then rendering and projection.
+
+use serde_json::{Value, json};
+
+use crate::clock::Clock;
+use crate::discovery::LIST_RESPONSE;
+use crate::error::{Error, Result};
+use crate::etag;
+use crate::password;
+use crate::projection::Projection;
+use crate::query::{self, Paging, StoreQuery};
+use crate::render::{self, Derived};
+use crate::resource::{IndexKeys, MemberRef, Record, TenantId, WriteRecord};
+use crate::schema::{Registry, ResourceKind};
+use crate::store::{Store, Tx};
+use crate::validate::{self, MemberInput, Validated};
+
+/// A single resource as the transport sends it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Output {
+    /// The projected representation.
+    pub body: Value,
+    /// The `ETag` header (equal to `meta.version`).
+    pub etag: String,
+    /// The `Location` header (equal to `meta.location`).
+    pub location: String,
+}
+
+/// The query parameters of a list request (RFC 7644 §3.4.2).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListRequest {
+    /// `filter`
+    pub filter: Option<String>,
+    /// `startIndex`
+    pub start_index: Option<i64>,
+    /// `count`
+    pub count: Option<i64>,
+    /// `attributes`
+    pub attributes: Option<String>,
+    /// `excludedAttributes`
+    pub excluded_attributes: Option<String>,
+}
+
+/// The operations, bound to one tenant and request.
+pub struct Service<'a, S: Store> {
+    /// The backend.
+    pub store: &'a S,
+    /// The tenant the caller acts for.
+    pub tenant: &'a TenantId,
+    /// The tenant's schemas.
+    pub registry: &'a Registry,
+    /// The source of `meta` timestamps.
+    pub clock: &'a dyn Clock,
+    /// `http://host/scim/v2`, for `meta.location` and `$ref`.
+    pub base_url: &'a str,
+    /// Paging limits.
+    pub paging: Paging,
+}
+
+impl<S: Store> Service<'_, S> {
+    /// RFC 7644 §3.3: creates a resource.
+    pub fn create(&self, kind: ResourceKind, body: Value, proj: &Projection) -> Result<Output> {
+        let v = validate::resource(self.registry, kind, body, None)?;
+        // Hashing is slow on purpose; do it before the transaction opens.
+        let password_hash = v.password.as_deref().map(password::hash).transpose()?;
+        let now = self.clock.now();
+        let record = Record {
+            id: uuid::Uuid::new_v4().to_string(),
+            kind,
+            schemas: v.schemas,
+            data: v.data,
+            version: 1,
+            created: now,
+            last_modified: now,
+        };
+        let write = WriteRecord { index: index_keys(&record), record, password_hash };
+        self.store.write(self.tenant, |tx| {
+            tx.insert(&write)?;
+            if let Some(members) = &v.members {
+                let refs = resolve_members(tx, &write.record.id, members)?;
+                tx.set_members(&write.record.id, &refs)?;
+            }
+            self.output(tx, &write.record, proj)
+        })
+    }
+
+    /// RFC 7644 §3.4.1: reads one resource.
+    pub fn get(&self, kind: ResourceKind, id: &str, proj: &Projection) -> Result<Output> {
+        self.store.read(self.tenant, |tx| {
+            let record = tx.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
+            self.output(tx, &record, proj)
+        })
+    }
+
+    /// RFC 7644 §3.5.1: replaces a resource. A body that changes nothing keeps the version.
+    pub fn replace(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        body: Value,
+        if_match: Option<&str>,
+        proj: &Projection,
+    ) -> Result<Output> {
+        self.store.write(self.tenant, |tx| {
+            let existing = tx.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
+            etag::check_if_match(if_match, existing.version)?;
+            let Validated { schemas, data, password, members } =
+                validate::resource(self.registry, kind, body, Some(&existing))?;
+            let refs = match &members {
+                Some(m) => resolve_members(tx, id, m)?,
+                None => Vec::new(),
+            };
+            let same_members = kind == ResourceKind::User || {
+                let mut now: Vec<String> = tx.members(id)?.into_iter().map(|m| m.value).collect();
+                let mut new: Vec<String> = refs.iter().map(|m| m.value.clone()).collect();
+                now.sort();
+                new.sort();
+                now == new
+            };
+            if schemas == existing.schemas && data == existing.data && password.is_none() && same_members
+            {
+                return self.output(tx, &existing, proj);
+            }
+            let password_hash = password.as_deref().map(password::hash).transpose()?;
+            let record = Record {
+                id: existing.id.clone(),
+                kind,
+                schemas,
+                data,
+                version: existing.version + 1,
+                created: existing.created,
+                last_modified: self.clock.now(),
+            };
+            let write = WriteRecord { index: index_keys(&record), record, password_hash };
+            tx.update(&write, existing.version)?;
+            if kind == ResourceKind::Group {
+                tx.set_members(id, &refs)?;
+            }
+            self.output(tx, &write.record, proj)
+        })
+    }
+
+    /// RFC 7644 §3.6: deletes a resource and every membership it takes part in.
+    pub fn delete(&self, kind: ResourceKind, id: &str, if_match: Option<&str>) -> Result<()> {
+        self.store.write(self.tenant, |tx| {
+            let existing = tx.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
+            etag::check_if_match(if_match, existing.version)?;
+            tx.delete(kind, id)?;
+            Ok(())
+        })
+    }
+
+    /// RFC 7644 §3.4.2: lists resources as a ListResponse.
+    pub fn list(&self, kind: ResourceKind, req: &ListRequest) -> Result<Value> {
+        let proj = Projection::parse(
+            self.registry,
+            req.attributes.as_deref(),
+            req.excluded_attributes.as_deref(),
+        )?;
+        let filter = req
+            .filter
+            .as_deref()
+            .map(|f| query::resolve_filter(self.registry, kind, f))
+            .transpose()?;
+        let (start_index, count) = self.paging.page(req.start_index, req.count);
+        let query = StoreQuery { filter, start_index, count };
+        self.store.read(self.tenant, |tx| {
+            let page = tx.list(kind, &query)?;
+            let mut resources = Vec::with_capacity(page.records.len());
+            for record in &page.records {
+                resources.push(self.output(tx, record, &proj)?.body);
+            }
+            Ok(json!({
+                "schemas": [LIST_RESPONSE],
+                "totalResults": page.total,
+                "itemsPerPage": resources.len(),
+                "startIndex": start_index,
+                "Resources": resources,
+            }))
+        })
+    }
+
+    /// Renders a record with its derived attributes, when they will be sent, and projects it.
+    fn output(&self, tx: &mut dyn Tx, record: &Record, proj: &Projection) -> Result<Output> {
+        let derived = match record.kind {
+            ResourceKind::User if proj.wants(self.registry, record.kind, "groups") => {
+                Derived::Groups(tx.groups_of(&record.id)?)
+            }
+            ResourceKind::Group if proj.wants(self.registry, record.kind, "members") => {
+                Derived::Members(tx.members(&record.id)?)
+            }
+            ResourceKind::User | ResourceKind::Group => Derived::None,
+        };
+        let mut body = render::resource(record, derived, self.base_url);
+        proj.apply(self.registry, record.kind, &mut body);
+        Ok(Output {
+            body,
+            etag: etag::format(record.version),
+            location: render::location(self.base_url, record),
+        })
+    }
+}
+
+fn not_found(kind: ResourceKind, id: &str) -> Error {
+    Error::NotFound(format!("{} {id} not found", kind.name()))
+}
+
+/// The values a store indexes, computed from the schema's case rules.
+pub fn index_keys(record: &Record) -> IndexKeys {
+    let text = |k: &str| record.data.get(k).and_then(Value::as_str).map(str::to_owned);
+    let user = record.kind == ResourceKind::User;
+    IndexKeys {
+        user_name: if user { text("userName") } else { None },
+        user_name_folded: if user { text("userName").map(|s| query::fold(&s)) } else { None },
+        display_name: text("displayName"),
+        display_name_folded: text("displayName").map(|s| query::fold(&s)),
+        external_id: text("externalId"),
+        emails_folded: if user {
+            let mut emails: Vec<String> = record
+                .data
+                .get("emails")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|e| e.get("value").and_then(Value::as_str))
+                .map(query::fold)
+                .collect();
+            emails.sort();
+            emails.dedup();
+            emails
+        } else {
+            Vec::new()
+        },
+        active: record.data.get("active").and_then(Value::as_bool),
+    }
+}
+
+/// Checks that every member exists in the tenant and fills in its type. Unknown ids (including
+/// another tenant's) are `invalidValue`, so nothing is written.
+fn resolve_members(
+    tx: &mut dyn Tx,
+    group_id: &str,
+    members: &[MemberInput],
+) -> Result<Vec<MemberRef>> {
+    let mut ids: Vec<String> = members.iter().map(|m| m.value.clone()).collect();
+    ids.sort();
+    ids.dedup();
+    if ids.iter().any(|id| id == group_id) {
+        return Err(Error::InvalidValue("a group cannot be a member of itself".into()));
+    }
+    let users = tx.existing(ResourceKind::User, &ids)?;
+    let groups = tx.existing(ResourceKind::Group, &ids)?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let wanted = members.iter().find(|m| m.value == id).and_then(|m| m.kind);
+        let kind = if users.contains(&id) && wanted != Some(ResourceKind::Group) {
+            ResourceKind::User
+        } else if groups.contains(&id) && wanted != Some(ResourceKind::User) {
+            ResourceKind::Group
+        } else {
+            return Err(Error::InvalidValue(format!(
+                "the member \"{id}\" is not an existing User or Group"
+            )));
+        };
+        out.push(MemberRef { value: id, kind });
+    }
+    Ok(out)
+}

@@ -1,0 +1,113 @@
+//! Attribute definitions as RFC 7643 section 7 describes them, read from the schema documents.
+
+use serde::{Deserialize, Serialize};
+
+/// RFC 7643 §2.3 data types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AttrType {
+    /// A Unicode string.
+    String,
+    /// `true` or `false`.
+    Boolean,
+    /// A real number.
+    Decimal,
+    /// A whole number.
+    Integer,
+    /// An xsd:dateTime string.
+    DateTime,
+    /// Base64-encoded bytes.
+    Binary,
+    /// A URI.
+    Reference,
+    /// An object of sub-attributes.
+    Complex,
+}
+
+/// RFC 7643 §7 `mutability`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Mutability {
+    /// Set by the service provider only.
+    ReadOnly,
+    /// Freely updated.
+    ReadWrite,
+    /// Set once, never changed.
+    Immutable,
+    /// Written, never returned.
+    WriteOnly,
+}
+
+/// RFC 7643 §7 `returned`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Returned {
+    /// Always returned, whatever `attributes`/`excludedAttributes` say.
+    Always,
+    /// Never returned.
+    Never,
+    /// Returned unless excluded.
+    Default,
+    /// Returned only when named in `attributes`.
+    Request,
+}
+
+/// RFC 7643 §7 `uniqueness`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Uniqueness {
+    /// No uniqueness rule.
+    None,
+    /// Unique within the tenant.
+    Server,
+    /// Unique across all tenants.
+    Global,
+}
+
+/// One attribute (or sub-attribute) of a schema.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attribute {
+    /// The attribute name, in the case the schema gives it.
+    pub name: String,
+    /// The data type.
+    #[serde(rename = "type")]
+    pub kind: AttrType,
+    /// Whether the value is an array.
+    pub multi_valued: bool,
+    /// Human-readable description.
+    #[serde(default)]
+    pub description: String,
+    /// Whether a value must be present.
+    pub required: bool,
+    /// Whether string comparison is case-sensitive.
+    #[serde(default)]
+    pub case_exact: bool,
+    /// Who may change it.
+    pub mutability: Mutability,
+    /// When it is returned.
+    pub returned: Returned,
+    /// Uniqueness rule.
+    #[serde(default = "no_uniqueness")]
+    pub uniqueness: Uniqueness,
+    /// Suggested values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub canonical_values: Vec<String>,
+    /// Resource types a reference may point at.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reference_types: Vec<String>,
+    /// Sub-attributes of a complex attribute.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sub_attributes: Vec<Attribute>,
+}
+
+fn no_uniqueness() -> Uniqueness {
+    Uniqueness::None
+}
+
+impl Attribute {
+    /// The sub-attribute of that name, compared case-insensitively (RFC 7643 §2.1).
+    pub fn sub(&self, name: &str) -> Option<&Attribute> {
+        self.sub_attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+    }
+}

@@ -1,0 +1,96 @@
+//! The storage trait: what a persistence backend must offer the core. One `read`/`write` closure
+//! is one database transaction bound to one tenant; inside, fine-grained operations touch only
+//! the rows a request needs.
+
+use chrono::{DateTime, Utc};
+
+use crate::error::Result;
+use crate::query::StoreQuery;
+use crate::resource::{GroupRef, Member, MemberRef, Record, TenantId, WriteRecord};
+use crate::schema::ResourceKind;
+
+/// A page of records and the total number matching.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    /// Number of matching resources, independent of paging.
+    pub total: u64,
+    /// The records of the requested page, in order.
+    pub records: Vec<Record>,
+}
+
+/// Operations inside one tenant-bound transaction.
+pub trait Tx {
+    /// Inserts a new resource. A unique key already taken gives `Error::Uniqueness`.
+    fn insert(&mut self, rec: &WriteRecord) -> Result<()>;
+    /// Reads one resource.
+    fn get(&mut self, kind: ResourceKind, id: &str) -> Result<Option<Record>>;
+    /// Replaces a resource if its stored version is still `expected_version`; otherwise
+    /// `Error::PreconditionFailed`. A unique key already taken gives `Error::Uniqueness`.
+    fn update(&mut self, rec: &WriteRecord, expected_version: i64) -> Result<()>;
+    /// Deletes a resource and every membership it takes part in. `false` when absent.
+    fn delete(&mut self, kind: ResourceKind, id: &str) -> Result<bool>;
+    /// Lists resources matching the query.
+    fn list(&mut self, kind: ResourceKind, query: &StoreQuery) -> Result<Page>;
+    /// Of the given ids, those that exist as resources of `kind`.
+    fn existing(&mut self, kind: ResourceKind, ids: &[String]) -> Result<Vec<String>>;
+    /// The members of a group with their display names.
+    fn members(&mut self, group_id: &str) -> Result<Vec<Member>>;
+    /// Replaces the whole member list of a group.
+    fn set_members(&mut self, group_id: &str, members: &[MemberRef]) -> Result<()>;
+    /// The groups a resource belongs to, directly and through nested groups.
+    fn groups_of(&mut self, member_id: &str) -> Result<Vec<GroupRef>>;
+}
+
+/// A tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    /// Server-generated id.
+    pub id: TenantId,
+    /// Unique name chosen by the operator.
+    pub name: String,
+    /// When it was created.
+    pub created: DateTime<Utc>,
+}
+
+/// An access token as stored: only the hash of the secret is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// Public id, used to revoke it.
+    pub id: String,
+    /// The tenant it acts for.
+    pub tenant: TenantId,
+    /// SHA-256 of the secret, hex.
+    pub hash: String,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+    /// When it was issued.
+    pub created: DateTime<Utc>,
+    /// When it stops working, if ever.
+    pub expires: Option<DateTime<Utc>>,
+    /// When it was revoked, if it was.
+    pub revoked: Option<DateTime<Utc>>,
+}
+
+/// A persistence backend.
+pub trait Store: Clone + Send + Sync + 'static {
+    /// Runs `f` in a read transaction scoped to `tenant`.
+    fn read<T>(&self, tenant: &TenantId, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T>;
+    /// Runs `f` in a write transaction scoped to `tenant`; any error rolls everything back.
+    fn write<T>(&self, tenant: &TenantId, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T>;
+    /// Checks that the database answers.
+    fn ping(&self) -> Result<()>;
+    /// Creates a tenant; a taken name gives `Error::Uniqueness`.
+    fn create_tenant(&self, tenant: &Tenant) -> Result<()>;
+    /// Every tenant, by name.
+    fn tenants(&self) -> Result<Vec<Tenant>>;
+    /// The tenant of that name.
+    fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>>;
+    /// Stores a new token.
+    fn create_token(&self, token: &TokenRecord) -> Result<()>;
+    /// The token whose secret hashes to `hash`.
+    fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>>;
+    /// Marks a token revoked; `false` when no such token exists.
+    fn revoke_token(&self, id: &str, at: DateTime<Utc>) -> Result<bool>;
+    /// Creates `tenant` and `token` together, only if no tenant exists yet. `false` when one did.
+    fn bootstrap(&self, tenant: &Tenant, token: &TokenRecord) -> Result<bool>;
+}

@@ -1,0 +1,121 @@
+//! Tenants and tokens: the rows behind `scim-server tenant ...` and `token ...` and bearer
+//! authentication. Only token hashes are stored.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use scim_core::Error;
+use scim_core::render::timestamp;
+use scim_core::resource::TenantId;
+use scim_core::store::{Tenant, TokenRecord};
+
+use crate::connection::AnyConnection;
+use crate::error::{db, unique};
+use crate::schema::{tenants, tokens};
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, Error> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::internal_msg(format!("stored timestamp '{s}' is invalid: {e}")))
+}
+
+/// Inserts a tenant.
+pub fn create_tenant(conn: &mut AnyConnection, t: &Tenant) -> Result<(), Error> {
+    diesel::insert_into(tenants::table)
+        .values((
+            tenants::id.eq(t.id.as_str()),
+            tenants::name.eq(&t.name),
+            tenants::created.eq(timestamp(&t.created)),
+        ))
+        .execute(conn)
+        .map_err(unique("a tenant with this name already exists"))?;
+    Ok(())
+}
+
+fn tenant_of(row: (String, String, String)) -> Result<Tenant, Error> {
+    Ok(Tenant { id: TenantId(row.0), name: row.1, created: parse_time(&row.2)? })
+}
+
+/// Every tenant, by name.
+pub fn tenants(conn: &mut AnyConnection) -> Result<Vec<Tenant>, Error> {
+    let rows: Vec<(String, String, String)> = tenants::table
+        .select((tenants::id, tenants::name, tenants::created))
+        .order(tenants::name.asc())
+        .load(conn)
+        .map_err(db)?;
+    rows.into_iter().map(tenant_of).collect()
+}
+
+/// The tenant of that name.
+pub fn tenant_by_name(conn: &mut AnyConnection, name: &str) -> Result<Option<Tenant>, Error> {
+    let row: Option<(String, String, String)> = tenants::table
+        .filter(tenants::name.eq(name))
+        .select((tenants::id, tenants::name, tenants::created))
+        .first(conn)
+        .optional()
+        .map_err(db)?;
+    row.map(tenant_of).transpose()
+}
+
+/// Inserts a token.
+pub fn create_token(conn: &mut AnyConnection, t: &TokenRecord) -> Result<(), Error> {
+    diesel::insert_into(tokens::table)
+        .values((
+            tokens::id.eq(&t.id),
+            tokens::tenant_id.eq(t.tenant.as_str()),
+            tokens::hash.eq(&t.hash),
+            tokens::scopes.eq(t.scopes.join(" ")),
+            tokens::created.eq(timestamp(&t.created)),
+            tokens::expires.eq(t.expires.as_ref().map(timestamp)),
+            tokens::revoked.eq(t.revoked.as_ref().map(timestamp)),
+        ))
+        .execute(conn)
+        .map_err(db)?;
+    Ok(())
+}
+
+type TokenRow = (String, String, String, String, String, Option<String>, Option<String>);
+
+/// The token with that hash.
+pub fn token_by_hash(conn: &mut AnyConnection, hash: &str) -> Result<Option<TokenRecord>, Error> {
+    let row: Option<TokenRow> = tokens::table
+        .filter(tokens::hash.eq(hash))
+        .select((
+            tokens::id,
+            tokens::tenant_id,
+            tokens::hash,
+            tokens::scopes,
+            tokens::created,
+            tokens::expires,
+            tokens::revoked,
+        ))
+        .first(conn)
+        .optional()
+        .map_err(db)?;
+    let Some((id, tenant, hash, scopes, created, expires, revoked)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(TokenRecord {
+        id,
+        tenant: TenantId(tenant),
+        hash,
+        scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+        created: parse_time(&created)?,
+        expires: expires.as_deref().map(parse_time).transpose()?,
+        revoked: revoked.as_deref().map(parse_time).transpose()?,
+    }))
+}
+
+/// Marks a token revoked.
+pub fn revoke_token(conn: &mut AnyConnection, id: &str, at: DateTime<Utc>) -> Result<bool, Error> {
+    let n = diesel::update(tokens::table.filter(tokens::id.eq(id)))
+        .set(tokens::revoked.eq(Some(timestamp(&at))))
+        .execute(conn)
+        .map_err(db)?;
+    Ok(n > 0)
+}
+
+/// Whether any tenant exists.
+pub fn any_tenant(conn: &mut AnyConnection) -> Result<bool, Error> {
+    let n: i64 = tenants::table.count().get_result(conn).map_err(db)?;
+    Ok(n > 0)
+}

@@ -1,0 +1,196 @@
+//! Connections: one enum over SQLite and PostgreSQL, opened from a URL whose scheme we check
+//! ourselves (diesel's derived `establish` would let SQLite take any string as a file name),
+//! set up per connection, and pooled with r2d2.
+
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, R2D2Connection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+
+use crate::error::Error;
+
+/// A connection to either backend.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    /// PostgreSQL.
+    Postgres(PgConnection),
+    /// SQLite.
+    Sqlite(SqliteConnection),
+}
+
+/// Where the data lives.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    /// `postgres://...` or `postgresql://...`, passed to libpq as is.
+    Postgres(String),
+    /// `sqlite://PATH` (or `sqlite:PATH`): a file, created if missing.
+    Sqlite(String),
+}
+
+impl std::fmt::Debug for DbUrl {
+    /// Redacts the password of a PostgreSQL URL.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DbUrl::Postgres(url) => write!(f, "Postgres({})", redact(url)),
+            DbUrl::Sqlite(path) => write!(f, "Sqlite({path})"),
+        }
+    }
+}
+
+/// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let Some((auth, host)) = rest.split_once('@') else { return url.to_owned() };
+    match auth.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_owned(),
+    }
+}
+
+impl DbUrl {
+    /// Parses a database URL.
+    pub fn parse(url: &str) -> Result<DbUrl, Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DbUrl::Postgres(url.to_owned()));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "'{}' is neither sqlite://PATH nor postgres://...",
+                    redact(url)
+                ))
+            })?;
+        if path.is_empty() {
+            return Err(Error::Config("sqlite:// needs a file path".into()));
+        }
+        Ok(DbUrl::Sqlite(path.to_owned()))
+    }
+
+    /// Opens and sets up one connection.
+    pub fn connect(&self) -> Result<AnyConnection, Error> {
+        match self {
+            DbUrl::Postgres(url) => Ok(AnyConnection::Postgres(PgConnection::establish(url)?)),
+            DbUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)?;
+                // WAL lets readers run beside the writer; NORMAL sync in WAL mode loses no
+                // committed transaction on a process crash. busy_timeout makes concurrent
+                // writers queue instead of failing. LIKE must be case-sensitive: folding is
+                // done explicitly, and case-exact attributes must match exactly.
+                conn.batch_execute(
+                    "PRAGMA journal_mode = WAL;
+                     PRAGMA synchronous = NORMAL;
+                     PRAGMA busy_timeout = 10000;
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA case_sensitive_like = ON;",
+                )?;
+                Ok(AnyConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    /// Whether this is PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self, DbUrl::Postgres(_))
+    }
+}
+
+/// The r2d2 manager: opens connections from a checked URL.
+#[derive(Debug, Clone)]
+pub struct Manager {
+    url: DbUrl,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = Error;
+
+    fn connect(&self) -> Result<AnyConnection, Error> {
+        self.url.connect()
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Error> {
+        conn.ping().map_err(Error::from)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        conn.is_broken()
+    }
+}
+
+/// A pool of connections.
+pub type Pool = r2d2::Pool<Manager>;
+
+/// Builds a pool of at most `size` connections; a caller waits at most `timeout` for one.
+pub fn pool(url: &DbUrl, size: u32, timeout: Duration) -> Result<Pool, Error> {
+    // SQLite allows one writer at a time; more connections only queue on its lock.
+    let size = if url.is_postgres() { size } else { size.min(8) };
+    r2d2::Pool::builder()
+        .max_size(size.max(1))
+        .connection_timeout(timeout)
+        .build(Manager { url: url.clone() })
+        .map_err(Error::Pool)
+}
+
+/// Runs one statement on whichever concrete connection is inside, for the statements diesel's
+/// multi-backend type cannot express (multi-row INSERT on SQLite).
+#[macro_export]
+macro_rules! on_conn {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::connection::AnyConnection::Sqlite($c) => $body,
+            $crate::connection::AnyConnection::Postgres($c) => $body,
+        }
+    };
+}
+
+/// Runs `f` in a transaction. Writes on SQLite take the write lock at `BEGIN IMMEDIATE`, so two
+/// writers queue on `busy_timeout` instead of failing when a read turns into a write.
+pub fn transaction<T, E>(
+    conn: &mut AnyConnection,
+    write: bool,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<Error>,
+{
+    let db = |e: diesel::result::Error| E::from(Error::from(e));
+    match conn {
+        AnyConnection::Sqlite(c) if write => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").map_err(db)?;
+        }
+        _ => AnyConnection::begin_transaction(conn).map_err(db)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            AnyConnection::commit_transaction(conn).map_err(db)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The closure's error is what the caller needs; a failed rollback leaves the
+            // connection broken, and r2d2 discards broken connections.
+            let _ = AnyConnection::rollback_transaction(conn);
+            Err(e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_are_checked_and_redacted() {
+        assert_eq!(DbUrl::parse("sqlite://scim.db").unwrap(), DbUrl::Sqlite("scim.db".into()));
+        assert_eq!(DbUrl::parse("sqlite:///tmp/x.db").unwrap(), DbUrl::Sqlite("/tmp/x.db".into()));
+        assert!(DbUrl::parse("postgresql://h/db").unwrap().is_postgres());
+        assert!(DbUrl::parse("mysql://h/db").is_err());
+        assert!(DbUrl::parse("sqlite://").is_err());
+        let url = DbUrl::parse("postgres://scim:hunter2@db/scim").unwrap();
+        assert_eq!(format!("{url:?}"), "Postgres(postgres://scim:***@db/scim)");
+    }
+}

@@ -1,0 +1,119 @@
+#![doc = include_str!("../README.md")]
+
+mod admin;
+pub mod connection;
+pub mod error;
+mod filter;
+pub mod migrate;
+mod schema;
+mod tx;
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use scim_core::resource::TenantId;
+use scim_core::store::{Store, Tenant, TokenRecord, Tx};
+
+pub use connection::{AnyConnection, DbUrl, Pool};
+pub use error::Error;
+
+/// The diesel store: a pool of SQLite or PostgreSQL connections.
+#[derive(Clone)]
+pub struct DieselStore {
+    pool: Pool,
+}
+
+impl std::fmt::Debug for DieselStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DieselStore").field("state", &self.pool.state()).finish()
+    }
+}
+
+impl DieselStore {
+    /// Opens a pool and runs pending migrations.
+    pub fn open(url: &str, pool_size: u32, timeout: Duration) -> Result<DieselStore, Error> {
+        let url = DbUrl::parse(url)?;
+        let pool = connection::pool(&url, pool_size, timeout)?;
+        migrate::run(&mut *pool.get()?)?;
+        Ok(DieselStore { pool })
+    }
+
+    fn conn(
+        &self,
+    ) -> Result<diesel::r2d2::PooledConnection<connection::Manager>, scim_core::Error> {
+        self.pool.get().map_err(|e| Error::Pool(e).into())
+    }
+
+    fn run<T>(
+        &self,
+        write: bool,
+        f: impl FnOnce(&mut AnyConnection) -> scim_core::Result<T>,
+    ) -> scim_core::Result<T> {
+        let mut conn = self.conn()?;
+        connection::transaction(&mut conn, write, f)
+    }
+}
+
+impl Store for DieselStore {
+    fn read<T>(
+        &self,
+        tenant: &TenantId,
+        f: impl FnOnce(&mut dyn Tx) -> scim_core::Result<T>,
+    ) -> scim_core::Result<T> {
+        self.run(false, |conn| f(&mut tx::DieselTx { conn, tenant: tenant.0.clone() }))
+    }
+
+    fn write<T>(
+        &self,
+        tenant: &TenantId,
+        f: impl FnOnce(&mut dyn Tx) -> scim_core::Result<T>,
+    ) -> scim_core::Result<T> {
+        self.run(true, |conn| f(&mut tx::DieselTx { conn, tenant: tenant.0.clone() }))
+    }
+
+    fn ping(&self) -> scim_core::Result<()> {
+        use diesel::r2d2::R2D2Connection;
+        self.conn()?.ping().map_err(|e| Error::Diesel(e).into())
+    }
+
+    fn create_tenant(&self, tenant: &Tenant) -> scim_core::Result<()> {
+        self.run(true, |c| admin::create_tenant(c, tenant))
+    }
+
+    fn tenants(&self) -> scim_core::Result<Vec<Tenant>> {
+        self.run(false, admin::tenants)
+    }
+
+    fn tenant_by_name(&self, name: &str) -> scim_core::Result<Option<Tenant>> {
+        self.run(false, |c| admin::tenant_by_name(c, name))
+    }
+
+    fn create_token(&self, token: &TokenRecord) -> scim_core::Result<()> {
+        self.run(true, |c| admin::create_token(c, token))
+    }
+
+    fn token_by_hash(&self, hash: &str) -> scim_core::Result<Option<TokenRecord>> {
+        let mut conn = self.conn()?;
+        admin::token_by_hash(&mut conn, hash)
+    }
+
+    fn revoke_token(&self, id: &str, at: DateTime<Utc>) -> scim_core::Result<bool> {
+        self.run(true, |c| admin::revoke_token(c, id, at))
+    }
+
+    fn bootstrap(&self, tenant: &Tenant, token: &TokenRecord) -> scim_core::Result<bool> {
+        let created = self.run(true, |c| {
+            if admin::any_tenant(c)? {
+                return Ok(false);
+            }
+            admin::create_tenant(c, tenant)?;
+            admin::create_token(c, token)?;
+            Ok(true)
+        });
+        match created {
+            // Another process bootstrapped at the same moment; its tenant stands.
+            Err(scim_core::Error::Uniqueness(_)) => Ok(false),
+            other => other,
+        }
+    }
+}

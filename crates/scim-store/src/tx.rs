@@ -1,0 +1,508 @@
+//! The tenant-bound transaction: every statement filters by `tenant_id` first, so no caller can
+//! reach another tenant's rows.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable, Text};
+use scim_core::Error;
+use scim_core::query::StoreQuery;
+use scim_core::render::timestamp;
+use scim_core::resource::{GroupRef, Member, MemberRef, Record, WriteRecord};
+use scim_core::schema::ResourceKind;
+use scim_core::store::{Page, Tx};
+use serde_json::{Map, Value};
+
+use crate::connection::AnyConnection;
+use crate::error::{db, unique};
+use crate::filter;
+use crate::schema::{group_members, groups, user_emails, users};
+
+/// Rows per multi-row INSERT and ids per `IN` list, well below SQLite's bound-parameter limit.
+const CHUNK: usize = 500;
+
+/// A transaction bound to one tenant.
+pub struct DieselTx<'a> {
+    /// The connection, inside an open transaction.
+    pub conn: &'a mut AnyConnection,
+    /// The tenant every statement is scoped to.
+    pub tenant: String,
+}
+
+#[derive(Queryable)]
+struct UserRow {
+    id: String,
+    schemas: String,
+    data: String,
+    version: i64,
+    created: String,
+    last_modified: String,
+}
+
+type UserColumns = (
+    users::id,
+    users::schemas,
+    users::data,
+    users::version,
+    users::created,
+    users::last_modified,
+);
+const USER_COLUMNS: UserColumns = (
+    users::id,
+    users::schemas,
+    users::data,
+    users::version,
+    users::created,
+    users::last_modified,
+);
+type GroupColumns = (
+    groups::id,
+    groups::schemas,
+    groups::data,
+    groups::version,
+    groups::created,
+    groups::last_modified,
+);
+const GROUP_COLUMNS: GroupColumns = (
+    groups::id,
+    groups::schemas,
+    groups::data,
+    groups::version,
+    groups::created,
+    groups::last_modified,
+);
+
+fn parse_time(s: &str) -> Result<DateTime<Utc>, Error> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| Error::internal_msg(format!("stored timestamp '{s}' is invalid: {e}")))
+}
+
+impl UserRow {
+    fn into_record(self, kind: ResourceKind) -> Result<Record, Error> {
+        let schemas: Vec<String> = serde_json::from_str(&self.schemas).map_err(Error::internal)?;
+        let data: Map<String, Value> = serde_json::from_str(&self.data).map_err(Error::internal)?;
+        Ok(Record {
+            id: self.id,
+            kind,
+            schemas,
+            data,
+            version: self.version,
+            created: parse_time(&self.created)?,
+            last_modified: parse_time(&self.last_modified)?,
+        })
+    }
+}
+
+fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Error> {
+    serde_json::to_string(v).map_err(Error::internal)
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = users)]
+struct UserWrite<'a> {
+    tenant_id: &'a str,
+    id: &'a str,
+    user_name: &'a str,
+    user_name_folded: &'a str,
+    display_name: Option<&'a str>,
+    display_name_folded: Option<&'a str>,
+    external_id: Option<&'a str>,
+    active: Option<bool>,
+    schemas: String,
+    data: String,
+    password_hash: Option<&'a str>,
+    version: i64,
+    created: String,
+    last_modified: String,
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = groups)]
+struct GroupWrite<'a> {
+    tenant_id: &'a str,
+    id: &'a str,
+    display_name: &'a str,
+    display_name_folded: &'a str,
+    external_id: Option<&'a str>,
+    schemas: String,
+    data: String,
+    version: i64,
+    created: String,
+    last_modified: String,
+}
+
+#[derive(QueryableByName)]
+struct MemberRow {
+    #[diesel(sql_type = Text)]
+    member_id: String,
+    #[diesel(sql_type = Text)]
+    member_type: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    display: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct GroupOfRow {
+    #[diesel(sql_type = Text)]
+    group_id: String,
+    #[diesel(sql_type = Text)]
+    display_name: String,
+    #[diesel(sql_type = Bool)]
+    direct: bool,
+}
+
+// `$1` is the tenant and `$2` the member in both statements below. SQLite reads `$N` as a named
+// parameter numbered by first appearance, so one text serves both backends as long as the
+// parameters first appear in order.
+const MEMBERS_SQL: &str = "\
+SELECT m.member_id AS member_id, m.member_type AS member_type,
+       COALESCE(u.display_name, u.user_name, g.display_name) AS display
+FROM group_members m
+LEFT JOIN users u ON m.member_type = 'User' AND u.tenant_id = m.tenant_id AND u.id = m.member_id
+LEFT JOIN groups g ON m.member_type = 'Group' AND g.tenant_id = m.tenant_id AND g.id = m.member_id
+WHERE m.tenant_id = $1 AND m.group_id = $2
+ORDER BY m.member_id";
+
+// UNION (not UNION ALL) stops at groups already seen, so membership cycles terminate.
+const GROUPS_OF_SQL: &str = "\
+WITH RECURSIVE ancestors(group_id) AS (
+    SELECT group_id FROM group_members WHERE tenant_id = $1 AND member_id = $2
+    UNION
+    SELECT gm.group_id FROM group_members gm JOIN ancestors a ON gm.member_id = a.group_id
+    WHERE gm.tenant_id = $1
+)
+SELECT g.id AS group_id, g.display_name AS display_name,
+       EXISTS (SELECT 1 FROM group_members d
+               WHERE d.tenant_id = $1 AND d.group_id = g.id AND d.member_id = $2) AS direct
+FROM ancestors a JOIN groups g ON g.tenant_id = $1 AND g.id = a.group_id
+ORDER BY g.id";
+
+impl DieselTx<'_> {
+    fn replace_emails(&mut self, user_id: &str, emails: &[String]) -> Result<(), Error> {
+        diesel::delete(
+            user_emails::table
+                .filter(user_emails::tenant_id.eq(&self.tenant))
+                .filter(user_emails::user_id.eq(user_id)),
+        )
+        .execute(self.conn)
+        .map_err(db)?;
+        for chunk in emails.chunks(CHUNK) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|e| {
+                    (
+                        user_emails::tenant_id.eq(&self.tenant),
+                        user_emails::user_id.eq(user_id),
+                        user_emails::value_folded.eq(e),
+                    )
+                })
+                .collect();
+            crate::on_conn!(&mut *self.conn, |c| {
+                diesel::insert_into(user_emails::table).values(&rows).execute(c)
+            })
+            .map_err(db)?;
+        }
+        Ok(())
+    }
+
+}
+
+fn user_write<'r>(tenant: &'r str, w: &'r WriteRecord) -> Result<UserWrite<'r>, Error> {
+        let r = &w.record;
+        let user_name = w.index.user_name.as_deref().unwrap_or_default();
+        Ok(UserWrite {
+            tenant_id: tenant,
+            id: &r.id,
+            user_name,
+            user_name_folded: w.index.user_name_folded.as_deref().unwrap_or_default(),
+            display_name: w.index.display_name.as_deref(),
+            display_name_folded: w.index.display_name_folded.as_deref(),
+            external_id: w.index.external_id.as_deref(),
+            active: w.index.active,
+            schemas: to_json(&r.schemas)?,
+            data: to_json(&r.data)?,
+            password_hash: w.password_hash.as_deref(),
+            version: r.version,
+            created: timestamp(&r.created),
+            last_modified: timestamp(&r.last_modified),
+        })
+    }
+
+fn group_write<'r>(tenant: &'r str, w: &'r WriteRecord) -> Result<GroupWrite<'r>, Error> {
+        let r = &w.record;
+        Ok(GroupWrite {
+            tenant_id: tenant,
+            id: &r.id,
+            display_name: w.index.display_name.as_deref().unwrap_or_default(),
+            display_name_folded: w.index.display_name_folded.as_deref().unwrap_or_default(),
+            external_id: w.index.external_id.as_deref(),
+            schemas: to_json(&r.schemas)?,
+            data: to_json(&r.data)?,
+            version: r.version,
+            created: timestamp(&r.created),
+            last_modified: timestamp(&r.last_modified),
+        })
+}
+
+const USER_NAME_TAKEN: &str = "a User with this userName already exists";
+const GROUP_NAME_TAKEN: &str = "a Group with this displayName already exists";
+
+impl Tx for DieselTx<'_> {
+    fn insert(&mut self, w: &WriteRecord) -> Result<(), Error> {
+        match w.record.kind {
+            ResourceKind::User => {
+                let row = user_write(&self.tenant, w)?;
+                diesel::insert_into(users::table)
+                    .values(&row)
+                    .execute(self.conn)
+                    .map_err(unique(USER_NAME_TAKEN))?;
+                self.replace_emails(&w.record.id, &w.index.emails_folded)
+            }
+            ResourceKind::Group => {
+                let row = group_write(&self.tenant, w)?;
+                diesel::insert_into(groups::table)
+                    .values(&row)
+                    .execute(self.conn)
+                    .map_err(unique(GROUP_NAME_TAKEN))?;
+                Ok(())
+            }
+        }
+    }
+
+    fn get(&mut self, kind: ResourceKind, id: &str) -> Result<Option<Record>, Error> {
+        let row: Option<UserRow> = match kind {
+            ResourceKind::User => users::table
+                .filter(users::tenant_id.eq(&self.tenant))
+                .filter(users::id.eq(id))
+                .select(USER_COLUMNS)
+                .first(self.conn)
+                .optional(),
+            ResourceKind::Group => groups::table
+                .filter(groups::tenant_id.eq(&self.tenant))
+                .filter(groups::id.eq(id))
+                .select(GROUP_COLUMNS)
+                .first(self.conn)
+                .optional(),
+        }
+        .map_err(db)?;
+        row.map(|r| r.into_record(kind)).transpose()
+    }
+
+    fn update(&mut self, w: &WriteRecord, expected_version: i64) -> Result<(), Error> {
+        let id = w.record.id.as_str();
+        // The version condition makes concurrent writers serialise: only one sees its
+        // expected version, the other changes no row.
+        let changed = match w.record.kind {
+            ResourceKind::User => {
+                let row = user_write(&self.tenant, w)?;
+                let n = diesel::update(
+                    users::table
+                        .filter(users::tenant_id.eq(&self.tenant))
+                        .filter(users::id.eq(id))
+                        .filter(users::version.eq(expected_version)),
+                )
+                .set(&row)
+                .execute(self.conn)
+                .map_err(unique(USER_NAME_TAKEN))?;
+                if n == 1 {
+                    self.replace_emails(id, &w.index.emails_folded)?;
+                }
+                n
+            }
+            ResourceKind::Group => {
+                let row = group_write(&self.tenant, w)?;
+                diesel::update(
+                    groups::table
+                        .filter(groups::tenant_id.eq(&self.tenant))
+                        .filter(groups::id.eq(id))
+                        .filter(groups::version.eq(expected_version)),
+                )
+                .set(&row)
+                .execute(self.conn)
+                .map_err(unique(GROUP_NAME_TAKEN))?
+            }
+        };
+        if changed == 1 {
+            Ok(())
+        } else {
+            Err(Error::PreconditionFailed(format!(
+                "{} {id} was changed by another request",
+                w.record.kind.name()
+            )))
+        }
+    }
+
+    fn delete(&mut self, kind: ResourceKind, id: &str) -> Result<bool, Error> {
+        // Memberships first, in the same transaction: as a member, and (for groups) as a group.
+        diesel::delete(
+            group_members::table
+                .filter(group_members::tenant_id.eq(&self.tenant))
+                .filter(group_members::member_id.eq(id)),
+        )
+        .execute(self.conn)
+        .map_err(db)?;
+        let n = match kind {
+            ResourceKind::User => {
+                diesel::delete(
+                    user_emails::table
+                        .filter(user_emails::tenant_id.eq(&self.tenant))
+                        .filter(user_emails::user_id.eq(id)),
+                )
+                .execute(self.conn)
+                .map_err(db)?;
+                diesel::delete(
+                    users::table.filter(users::tenant_id.eq(&self.tenant)).filter(users::id.eq(id)),
+                )
+                .execute(self.conn)
+            }
+            ResourceKind::Group => {
+                diesel::delete(
+                    group_members::table
+                        .filter(group_members::tenant_id.eq(&self.tenant))
+                        .filter(group_members::group_id.eq(id)),
+                )
+                .execute(self.conn)
+                .map_err(db)?;
+                diesel::delete(
+                    groups::table
+                        .filter(groups::tenant_id.eq(&self.tenant))
+                        .filter(groups::id.eq(id)),
+                )
+                .execute(self.conn)
+            }
+        }
+        .map_err(db)?;
+        Ok(n > 0)
+    }
+
+    fn list(&mut self, kind: ResourceKind, q: &StoreQuery) -> Result<Page, Error> {
+        let offset = i64::try_from(q.start_index.saturating_sub(1)).unwrap_or(i64::MAX);
+        let limit = i64::try_from(q.count).unwrap_or(i64::MAX);
+        let tenant = self.tenant.clone();
+        let (total, rows): (i64, Vec<UserRow>) = match kind {
+            ResourceKind::User => {
+                let base = || {
+                    let mut query = users::table.filter(users::tenant_id.eq(tenant.clone())).into_boxed();
+                    if let Some(f) = &q.filter {
+                        query = query.filter(filter::users(f, &tenant));
+                    }
+                    query
+                };
+                let total = base().count().get_result(self.conn).map_err(db)?;
+                let rows = if limit == 0 {
+                    Vec::new()
+                } else {
+                    base()
+                        .order((users::created.asc(), users::id.asc()))
+                        .offset(offset)
+                        .limit(limit)
+                        .select(USER_COLUMNS)
+                        .load(self.conn)
+                        .map_err(db)?
+                };
+                (total, rows)
+            }
+            ResourceKind::Group => {
+                let base = || {
+                    let mut query = groups::table.filter(groups::tenant_id.eq(tenant.clone())).into_boxed();
+                    if let Some(f) = &q.filter {
+                        query = query.filter(filter::groups(f));
+                    }
+                    query
+                };
+                let total = base().count().get_result(self.conn).map_err(db)?;
+                let rows = if limit == 0 {
+                    Vec::new()
+                } else {
+                    base()
+                        .order((groups::created.asc(), groups::id.asc()))
+                        .offset(offset)
+                        .limit(limit)
+                        .select(GROUP_COLUMNS)
+                        .load(self.conn)
+                        .map_err(db)?
+                };
+                (total, rows)
+            }
+        };
+        let records = rows.into_iter().map(|r| r.into_record(kind)).collect::<Result<_, _>>()?;
+        Ok(Page { total: u64::try_from(total).unwrap_or_default(), records })
+    }
+
+    fn existing(&mut self, kind: ResourceKind, ids: &[String]) -> Result<Vec<String>, Error> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(CHUNK) {
+            let mut part: Vec<String> = match kind {
+                ResourceKind::User => users::table
+                    .filter(users::tenant_id.eq(&self.tenant))
+                    .filter(users::id.eq_any(chunk))
+                    .select(users::id)
+                    .load(self.conn),
+                ResourceKind::Group => groups::table
+                    .filter(groups::tenant_id.eq(&self.tenant))
+                    .filter(groups::id.eq_any(chunk))
+                    .select(groups::id)
+                    .load(self.conn),
+            }
+            .map_err(db)?;
+            found.append(&mut part);
+        }
+        Ok(found)
+    }
+
+    fn members(&mut self, group_id: &str) -> Result<Vec<Member>, Error> {
+        let rows: Vec<MemberRow> = diesel::sql_query(MEMBERS_SQL)
+            .bind::<Text, _>(&self.tenant)
+            .bind::<Text, _>(group_id)
+            .load(self.conn)
+            .map_err(db)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Member {
+                kind: if r.member_type == "Group" { ResourceKind::Group } else { ResourceKind::User },
+                value: r.member_id,
+                display: r.display,
+            })
+            .collect())
+    }
+
+    fn set_members(&mut self, group_id: &str, members: &[MemberRef]) -> Result<(), Error> {
+        diesel::delete(
+            group_members::table
+                .filter(group_members::tenant_id.eq(&self.tenant))
+                .filter(group_members::group_id.eq(group_id)),
+        )
+        .execute(self.conn)
+        .map_err(db)?;
+        for chunk in members.chunks(CHUNK) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|m| {
+                    (
+                        group_members::tenant_id.eq(&self.tenant),
+                        group_members::group_id.eq(group_id),
+                        group_members::member_id.eq(&m.value),
+                        group_members::member_type.eq(m.kind.name()),
+                    )
+                })
+                .collect();
+            crate::on_conn!(&mut *self.conn, |c| {
+                diesel::insert_into(group_members::table).values(&rows).execute(c)
+            })
+            .map_err(db)?;
+        }
+        Ok(())
+    }
+
+    fn groups_of(&mut self, member_id: &str) -> Result<Vec<GroupRef>, Error> {
+        let rows: Vec<GroupOfRow> = diesel::sql_query(GROUPS_OF_SQL)
+            .bind::<Text, _>(&self.tenant)
+            .bind::<Text, _>(member_id)
+            .load(self.conn)
+            .map_err(db)?;
+        Ok(rows
+            .into_iter()
+            .map(|r| GroupRef { value: r.group_id, display: Some(r.display_name), direct: r.direct })
+            .collect())
+    }
+}
