@@ -6,6 +6,11 @@ use serde_json::{Map, Value};
 
 use crate::schema::ResourceKind;
 
+/// A new random resource id (a UUID, RFC 7643 §3.1: unique and never reassigned).
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
 /// A tenant's id. Every store operation is bound to exactly one.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TenantId(pub String);

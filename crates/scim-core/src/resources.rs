@@ -67,7 +67,7 @@ impl<S: Store> Service<'_, S> {
         let password_hash = v.password.as_deref().map(password::hash).transpose()?;
         let now = self.clock.now();
         let record = Record {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: crate::resource::new_id(),
             kind,
             schemas: v.schemas,
             data: v.data,

@@ -1,1 +1,181 @@
-fn main() {}
+//! The `scim-server` command line: `serve` (the default), `migrate`, `tenant`, `token`.
+
+use std::net::TcpListener;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use scim_core::clock::{Clock, SystemClock};
+use scim_core::resource::TenantId;
+use scim_core::store::{Store, Tenant};
+use scim_server::{Config, token};
+
+#[derive(Parser)]
+#[command(name = "scim-server", version, about = "SCIM 2.0 provisioning server")]
+struct Cli {
+    /// Database: sqlite://PATH or postgres://...
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://scim.db")]
+    database_url: String,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the SCIM API (the default).
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "SCIM_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Run pending database migrations and exit.
+    Migrate,
+    /// Manage tenants.
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Manage access tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        /// Its unique name.
+        name: String,
+    },
+    /// List tenants.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Issue a token; the secret is printed once, as the last line of stdout.
+    Create {
+        /// The tenant's name.
+        #[arg(long)]
+        tenant: String,
+        /// A scope to grant (scim:read, scim:write, admin); repeatable. Default: scim:read and scim:write.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Days until the token expires.
+        #[arg(long)]
+        expires_in: Option<u32>,
+    },
+    /// Revoke a token by id.
+    Revoke {
+        /// The token id printed when it was created.
+        id: String,
+    },
+}
+
+fn main() -> ExitCode {
+    init_logging();
+    let cli = Cli::parse();
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("SCIM_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+type BoxError = Box<dyn std::error::Error>;
+
+fn execute(cli: Cli) -> Result<(), BoxError> {
+    let config = Config {
+        database_url: cli.database_url,
+        bootstrap_token: std::env::var("SCIM_BOOTSTRAP_TOKEN").ok().filter(|t| !t.is_empty()),
+        ..Config::default()
+    };
+    let command = cli.command.unwrap_or(Command::Serve {
+        listen: std::env::var("SCIM_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into()),
+    });
+    match command {
+        Command::Serve { listen } => serve(&listen, config),
+        Command::Migrate => {
+            scim_server::open_store(&config)?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Tenant { command } => tenant(command, &config),
+        Command::Token { command } => token_command(command, &config),
+    }
+}
+
+fn serve(listen: &str, config: Config) -> Result<(), BoxError> {
+    let listener = TcpListener::bind(listen)?;
+    tracing::info!(address = listen, config = ?config, "starting");
+    actix_web::rt::System::new().block_on(async move { scim_server::run(listener, config)?.await })?;
+    Ok(())
+}
+
+fn tenant(command: TenantCommand, config: &Config) -> Result<(), BoxError> {
+    let store = scim_server::open_store(config)?;
+    match command {
+        TenantCommand::Create { name } => {
+            let tenant = Tenant {
+                id: TenantId(scim_core::resource::new_id()),
+                name,
+                created: SystemClock.now(),
+            };
+            store.create_tenant(&tenant)?;
+            println!("{}\t{}", tenant.id.as_str(), tenant.name);
+        }
+        TenantCommand::List => {
+            for t in store.tenants()? {
+                println!("{}\t{}\t{}", t.id.as_str(), t.name, scim_core::render::timestamp(&t.created));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn token_command(command: TokenCommand, config: &Config) -> Result<(), BoxError> {
+    let store = scim_server::open_store(config)?;
+    match command {
+        TokenCommand::Create { tenant, scopes, expires_in } => {
+            let tenant = store
+                .tenant_by_name(&tenant)?
+                .ok_or_else(|| format!("no tenant named '{tenant}'"))?;
+            let scopes = if scopes.is_empty() {
+                vec![token::READ.to_owned(), token::WRITE.to_owned()]
+            } else {
+                scopes
+            };
+            if let Some(bad) = scopes.iter().find(|s| !token::ALL.contains(&s.as_str())) {
+                return Err(format!("unknown scope '{bad}'; use scim:read, scim:write or admin").into());
+            }
+            let now = SystemClock.now();
+            let expires = expires_in.map(|d| now + chrono::Duration::days(i64::from(d)));
+            let secret = token::generate()?;
+            let record = token::record(&tenant.id, &secret, &scopes, now, expires);
+            store.create_token(&record)?;
+            eprintln!("token {} for tenant {} with scopes {}", record.id, tenant.name, scopes.join(" "));
+            println!("{secret}");
+        }
+        TokenCommand::Revoke { id } => {
+            if !store.revoke_token(&id, SystemClock.now())? {
+                return Err(format!("no token with id '{id}'").into());
+            }
+            println!("revoked {id}");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! Bearer authentication: the token decides the tenant and the scopes. Tokens are looked up by
+//! hash in the database on every request, so a revocation takes effect at once on every server
+//! process.
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use actix_web::web;
+use scim_core::Error;
+use scim_core::resource::TenantId;
+use scim_core::store::Store;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::token;
+
+/// Who is calling: the tenant and scopes of a valid token.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    /// The tenant the token acts for.
+    pub tenant: TenantId,
+    /// The token's public id.
+    pub token_id: String,
+    /// Granted scopes.
+    pub scopes: Vec<String>,
+}
+
+/// Authenticates the request and checks that the token holds `scope`.
+pub async fn require<S: Store>(
+    state: &web::Data<AppState<S>>,
+    req: &HttpRequest,
+    scope: &'static str,
+) -> Result<Principal, ApiError> {
+    let secret = bearer(req)?;
+    let hash = token::hash(&secret);
+    let store = state.store.clone();
+    let found = web::block(move || store.token_by_hash(&hash)).await??;
+    let now = state.clock.now();
+    let record = found
+        .filter(|t| t.revoked.is_none() && t.expires.is_none_or(|e| e > now))
+        .ok_or_else(|| Error::Unauthorized("the bearer token is invalid, expired or revoked".into()))?;
+    if !record.scopes.iter().any(|s| s == scope) {
+        return Err(Error::Forbidden(format!("this token lacks the '{scope}' scope")).into());
+    }
+    tracing::debug!(tenant = record.tenant.as_str(), token = record.id.as_str(), "authenticated");
+    Ok(Principal { tenant: record.tenant, token_id: record.id, scopes: record.scopes })
+}
+
+/// The secret of an `Authorization: Bearer ...` header (scheme case-insensitive, RFC 6750).
+fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
+    let missing = || Error::Unauthorized("send Authorization: Bearer <token>".into());
+    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(missing)?;
+    let value = value.to_str().map_err(|_| missing())?;
+    let (scheme, secret) = value.split_once(' ').ok_or_else(missing)?;
+    let secret = secret.trim();
+    if !scheme.eq_ignore_ascii_case("bearer") || secret.is_empty() {
+        return Err(missing().into());
+    }
+    Ok(secret.to_owned())
+}

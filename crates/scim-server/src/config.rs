@@ -1,0 +1,69 @@
+//! Server configuration, read from flags and environment by the CLI (see `main.rs`).
+
+use std::fmt;
+
+/// What `run` needs to serve.
+#[derive(Clone)]
+pub struct Config {
+    /// `sqlite://PATH` or `postgres://...`.
+    pub database_url: String,
+    /// The first token of a fresh database (`SCIM_BOOTSTRAP_TOKEN`); random when unset.
+    pub bootstrap_token: Option<String>,
+    /// Largest request body accepted, in bytes (413 above it).
+    pub max_body_bytes: usize,
+    /// Database connections in the pool.
+    pub pool_size: u32,
+    /// Seconds a request waits for a database connection before 503.
+    pub pool_timeout_secs: u64,
+    /// Page size when a list request gives no `count`.
+    pub default_count: u64,
+    /// Largest page served (`filter.maxResults`).
+    pub max_results: u64,
+    /// HTTP worker threads; 0 means one per core.
+    pub workers: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://scim.db".into(),
+            bootstrap_token: None,
+            max_body_bytes: 1024 * 1024,
+            pool_size: 16,
+            pool_timeout_secs: 5,
+            default_count: 100,
+            max_results: 1000,
+            workers: 0,
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    /// Secrets are redacted: the bootstrap token and any database password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &scim_store::connection::redact(&self.database_url))
+            .field("bootstrap_token", &self.bootstrap_token.as_ref().map(|_| "***"))
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("pool_size", &self.pool_size)
+            .field("pool_timeout_secs", &self.pool_timeout_secs)
+            .field("default_count", &self.default_count)
+            .field("max_results", &self.max_results)
+            .field("workers", &self.workers)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn debug_redacts_secrets() {
+        let c = super::Config {
+            database_url: "postgres://u:pw@h/db".into(),
+            bootstrap_token: Some("scim_secret".into()),
+            ..Default::default()
+        };
+        let s = format!("{c:?}");
+        assert!(!s.contains("pw@") && !s.contains("scim_secret"), "{s}");
+    }
+}

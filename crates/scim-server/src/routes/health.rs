@@ -1,0 +1,19 @@
+//! `GET /healthz` (the process answers) and `GET /readyz` (the database answers); no auth.
+
+use actix_web::{HttpResponse, web};
+use scim_core::store::Store;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The process is up.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
+}
+
+/// The database is reachable.
+pub async fn readyz<S: Store>(state: web::Data<AppState<S>>) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    web::block(move || store.ping()).await??;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
+}

@@ -1,0 +1,151 @@
+//! `/Users` and `/Groups`: create, read, replace, delete and list (RFC 7644 §3.3–3.6). Each
+//! handler authenticates, reads the request, and runs the core operation on a blocking thread.
+
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use scim_core::Error;
+use scim_core::projection::Projection;
+use scim_core::resources::{ListRequest, Service};
+use scim_core::schema::ResourceKind;
+use scim_core::store::Store;
+
+use crate::auth::{self, Principal};
+use crate::error::ApiError;
+use crate::request::{Params, base_url, header as header_of, json_body};
+use crate::response::{self, scim_json};
+use crate::state::AppState;
+use crate::token;
+
+fn kind_of(segment: &str) -> Result<ResourceKind, ApiError> {
+    match segment {
+        "Users" => Ok(ResourceKind::User),
+        "Groups" => Ok(ResourceKind::Group),
+        _ => Err(Error::NotFound("no such endpoint".into()).into()),
+    }
+}
+
+/// Runs a core operation for the caller's tenant on the blocking pool.
+async fn with_service<S: Store, T: Send + 'static>(
+    state: &web::Data<AppState<S>>,
+    principal: Principal,
+    base: String,
+    op: impl FnOnce(&Service<'_, S>) -> scim_core::Result<T> + Send + 'static,
+) -> Result<T, ApiError> {
+    let state = state.clone();
+    let result = web::block(move || {
+        let service = Service {
+            store: &state.store,
+            tenant: &principal.tenant,
+            registry: state.registry,
+            clock: state.clock.as_ref(),
+            base_url: &base,
+            paging: state.caps.paging,
+        };
+        op(&service)
+    })
+    .await?;
+    Ok(result?)
+}
+
+fn projection<S>(state: &AppState<S>, params: &Params) -> Result<Projection, ApiError> {
+    Ok(Projection::parse(
+        state.registry,
+        params.get("attributes"),
+        params.get("excludedAttributes"),
+    )?)
+}
+
+/// `POST /Users`, `POST /Groups`
+pub async fn create<S: Store>(
+    state: web::Data<AppState<S>>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let kind = kind_of(&path)?;
+    let principal = auth::require(&state, &req, token::WRITE).await?;
+    let body = json_body(&req, &body)?;
+    let proj = projection(&state, &Params::of(&req)?)?;
+    let out =
+        with_service(&state, principal, base_url(&req), move |s| s.create(kind, body, &proj))
+            .await?;
+    Ok(response::resource(StatusCode::CREATED, out))
+}
+
+/// `GET /Users/{id}`, `GET /Groups/{id}`; `If-None-Match` naming the current version gives 304.
+pub async fn get<S: Store>(
+    state: web::Data<AppState<S>>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (kind, id) = path.into_inner();
+    let kind = kind_of(&kind)?;
+    let principal = auth::require(&state, &req, token::READ).await?;
+    let proj = projection(&state, &Params::of(&req)?)?;
+    let out = with_service(&state, principal, base_url(&req), move |s| s.get(kind, &id, &proj))
+        .await?;
+    if let Some(tags) = header_of(&req, header::IF_NONE_MATCH)
+        && tags.split(',').map(str::trim).any(|t| t == out.etag || t == "*")
+    {
+        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, out.etag)).finish());
+    }
+    Ok(response::resource(StatusCode::OK, out))
+}
+
+/// `PUT /Users/{id}`, `PUT /Groups/{id}`
+pub async fn replace<S: Store>(
+    state: web::Data<AppState<S>>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (kind, id) = path.into_inner();
+    let kind = kind_of(&kind)?;
+    let principal = auth::require(&state, &req, token::WRITE).await?;
+    let body = json_body(&req, &body)?;
+    let proj = projection(&state, &Params::of(&req)?)?;
+    let if_match = header_of(&req, header::IF_MATCH).map(str::to_owned);
+    let out = with_service(&state, principal, base_url(&req), move |s| {
+        s.replace(kind, &id, body, if_match.as_deref(), &proj)
+    })
+    .await?;
+    Ok(response::resource(StatusCode::OK, out))
+}
+
+/// `DELETE /Users/{id}`, `DELETE /Groups/{id}`
+pub async fn delete<S: Store>(
+    state: web::Data<AppState<S>>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (kind, id) = path.into_inner();
+    let kind = kind_of(&kind)?;
+    let principal = auth::require(&state, &req, token::WRITE).await?;
+    let if_match = header_of(&req, header::IF_MATCH).map(str::to_owned);
+    with_service(&state, principal, base_url(&req), move |s| {
+        s.delete(kind, &id, if_match.as_deref())
+    })
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /Users`, `GET /Groups`
+pub async fn list<S: Store>(
+    state: web::Data<AppState<S>>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let kind = kind_of(&path)?;
+    let principal = auth::require(&state, &req, token::READ).await?;
+    let params = Params::of(&req)?;
+    let request = ListRequest {
+        filter: params.get("filter").map(str::to_owned),
+        start_index: params.int("startIndex")?,
+        count: params.int("count")?,
+        attributes: params.get("attributes").map(str::to_owned),
+        excluded_attributes: params.get("excludedAttributes").map(str::to_owned),
+    };
+    let body =
+        with_service(&state, principal, base_url(&req), move |s| s.list(kind, &request)).await?;
+    Ok(scim_json(body))
+}
