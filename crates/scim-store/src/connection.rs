@@ -131,6 +131,9 @@ pub fn pool(url: &DbUrl, size: u32, timeout: Duration) -> Result<Pool, Error> {
     let size = if url.is_postgres() { size } else { size.min(8) };
     r2d2::Pool::builder()
         .max_size(size.max(1))
+        // Open connections as load needs them, not all at start: many processes share one
+        // PostgreSQL and its connection limit.
+        .min_idle(Some(1))
         .connection_timeout(timeout)
         .build(Manager { url: url.clone() })
         .map_err(Error::Pool)

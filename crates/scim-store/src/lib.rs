@@ -35,7 +35,9 @@ impl DieselStore {
         let url = DbUrl::parse(url)?;
         let pool = connection::pool(&url, pool_size, timeout)?;
         migrate::run(&mut *pool.get()?)?;
-        Ok(DieselStore { pool })
+        let store = DieselStore { pool };
+        check_schema(&store)?;
+        Ok(store)
     }
 
     fn conn(
@@ -116,4 +118,20 @@ impl Store for DieselStore {
             other => other,
         }
     }
+}
+
+/// Selects every column of every table with `LIMIT 0`, so a `schema.rs` that drifted from the
+/// migrations fails loudly. `open` runs it after migrating, before anything is served.
+pub fn check_schema(store: &DieselStore) -> Result<(), Error> {
+    use diesel::prelude::*;
+    use schema::*;
+    let mut conn = store.pool.get()?;
+    let c = &mut *conn;
+    tenants::table.select(tenants::all_columns).limit(0).load::<(String, String, String)>(c)?;
+    tokens::table.select(tokens::all_columns).limit(0).execute(c)?;
+    users::table.select(users::all_columns).limit(0).execute(c)?;
+    user_emails::table.select(user_emails::all_columns).limit(0).execute(c)?;
+    groups::table.select(groups::all_columns).limit(0).execute(c)?;
+    group_members::table.select(group_members::all_columns).limit(0).execute(c)?;
+    Ok(())
 }

@@ -1,1 +1,10 @@
+//! Black-box tests: the real server (the same `run` as `main`) on a free port, spoken to over
+//! HTTP, on SQLite and, when `SCIM_TEST_POSTGRES_URL` is set, on PostgreSQL.
 
+mod harness;
+
+mod cli;
+mod discovery;
+mod errors;
+mod groups;
+mod users;
