@@ -163,7 +163,9 @@ impl Error {
     pub fn detail(&self) -> String {
         match self {
             Error::Internal(_) => "internal server error".to_owned(),
-            Error::Unavailable(_) => "the service is temporarily unavailable; retry later".to_owned(),
+            Error::Unavailable(_) => {
+                "the service is temporarily unavailable; retry later".to_owned()
+            }
             other => other.to_string(),
         }
     }
@@ -177,9 +179,15 @@ mod tests {
     fn statuses_and_types_follow_rfc_7644_3_12() {
         let e = Error::Uniqueness("taken".into());
         assert_eq!(e.status(), 409);
-        assert_eq!(e.scim_type().map(|t| t.to_string()).as_deref(), Some("uniqueness"));
+        assert_eq!(
+            e.scim_type().map(|t| t.to_string()).as_deref(),
+            Some("uniqueness")
+        );
         let e = Error::InvalidVersion("x".into());
-        assert_eq!(e.scim_type().map(|t| t.to_string()).as_deref(), Some("invalidVers"));
+        assert_eq!(
+            e.scim_type().map(|t| t.to_string()).as_deref(),
+            Some("invalidVers")
+        );
         assert_eq!(Error::NotFound("x".into()).status(), 404);
         assert!(Error::NotFound("x".into()).scim_type().is_none());
     }

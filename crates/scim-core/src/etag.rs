@@ -15,7 +15,10 @@ pub fn matches(header: &str, version: i64) -> bool {
     header.split(',').map(str::trim).any(|tag| {
         tag == "*" || {
             let tag = tag.strip_prefix("W/").unwrap_or(tag);
-            tag.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(tag) == current
+            tag.strip_prefix('"')
+                .and_then(|t| t.strip_suffix('"'))
+                .unwrap_or(tag)
+                == current
         }
     })
 }
@@ -44,7 +47,10 @@ mod tests {
         for h in ["W/\"4\"", "\"33\"", ""] {
             assert!(!matches(h, 3), "{h}");
         }
-        assert!(matches!(check_if_match(Some("W/\"2\""), 3), Err(Error::PreconditionFailed(_))));
+        assert!(matches!(
+            check_if_match(Some("W/\"2\""), 3),
+            Err(Error::PreconditionFailed(_))
+        ));
         assert!(check_if_match(None, 3).is_ok());
     }
 }

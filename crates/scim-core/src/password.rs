@@ -2,7 +2,9 @@
 //! stored and nothing can return it.
 
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng};
+use argon2::password_hash::{
+    PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng,
+};
 
 use crate::error::{Error, Result};
 
@@ -17,8 +19,11 @@ pub fn hash(clear: &str) -> Result<String> {
 
 /// Checks a clear-text password against a stored PHC hash.
 pub fn verify(clear: &str, stored: &str) -> bool {
-    PasswordHash::new(stored)
-        .is_ok_and(|h| Argon2::default().verify_password(clear.as_bytes(), &h).is_ok())
+    PasswordHash::new(stored).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(clear.as_bytes(), &h)
+            .is_ok()
+    })
 }
 
 #[cfg(test)]

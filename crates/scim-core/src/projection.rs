@@ -48,8 +48,13 @@ impl Projection {
     /// (`groups`, `members`) are computed only when they will be sent.
     pub fn wants(&self, registry: &Registry, kind: ResourceKind, name: &str) -> bool {
         let core = registry.core(kind);
-        let Some(attr) = core.attribute(name) else { return false };
-        let site = Site { schema: &core.id, attr };
+        let Some(attr) = core.attribute(name) else {
+            return false;
+        };
+        let site = Site {
+            schema: &core.id,
+            attr,
+        };
         match decide(self, &site) {
             Decision::Drop => false,
             Decision::Keep | Decision::Subs(_) | Decision::Without(_) => true,
@@ -77,7 +82,10 @@ impl Projection {
             let common = common_attribute(&key);
             let attr = common.as_ref().or_else(|| core.attribute(&key));
             let Some(attr) = attr else { continue };
-            let site = Site { schema: &core.id, attr };
+            let site = Site {
+                schema: &core.id,
+                attr,
+            };
             let decision = decide(self, &site);
             apply_decision(obj, &key, decision);
         }
@@ -95,8 +103,13 @@ impl Projection {
     fn apply_schema(&self, schema: &Schema, obj: &mut Map<String, Value>) {
         let keys: Vec<String> = obj.keys().cloned().collect();
         for key in keys {
-            let Some(attr) = schema.attribute(&key) else { continue };
-            let site = Site { schema: &schema.id, attr };
+            let Some(attr) = schema.attribute(&key) else {
+                continue;
+            };
+            let site = Site {
+                schema: &schema.id,
+                attr,
+            };
             let decision = decide(self, &site);
             apply_decision(obj, &key, decision);
         }
@@ -128,17 +141,29 @@ fn common_attribute(key: &str) -> Option<Attribute> {
 }
 
 fn selectors(registry: &Registry, list: Option<&str>) -> Result<Vec<Selector>> {
-    let Some(list) = list else { return Ok(Vec::new()) };
+    let Some(list) = list else {
+        return Ok(Vec::new());
+    };
     let mut out = Vec::new();
     for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         if let Some(schema) = registry.schema(item) {
-            out.push(Selector { schema: Some(schema.id.clone()), name: None, sub: None });
+            out.push(Selector {
+                schema: Some(schema.id.clone()),
+                name: None,
+                sub: None,
+            });
             continue;
         }
         let path = scim_filter_parser::parse_attr_path(item).map_err(|e| {
-            Error::InvalidSyntax(format!("invalid attribute name '{item}' in attribute list: {e}"))
+            Error::InvalidSyntax(format!(
+                "invalid attribute name '{item}' in attribute list: {e}"
+            ))
         })?;
-        out.push(Selector { schema: path.urn, name: Some(path.name), sub: path.sub_attr });
+        out.push(Selector {
+            schema: path.urn,
+            name: Some(path.name),
+            sub: path.sub_attr,
+        });
     }
     Ok(out)
 }
@@ -146,7 +171,10 @@ fn selectors(registry: &Registry, list: Option<&str>) -> Result<Vec<Selector>> {
 impl Selector {
     /// Whether this selector names the attribute at `site` (or its whole schema).
     fn hits(&self, site: &Site<'_>) -> bool {
-        let schema_ok = self.schema.as_deref().is_none_or(|s| s.eq_ignore_ascii_case(site.schema));
+        let schema_ok = self
+            .schema
+            .as_deref()
+            .is_none_or(|s| s.eq_ignore_ascii_case(site.schema));
         match &self.name {
             None => schema_ok,
             Some(n) => schema_ok && n.eq_ignore_ascii_case(&site.attr.name),
@@ -193,7 +221,9 @@ fn apply_decision(obj: &mut Map<String, Value>, key: &str, decision: Decision) {
         Decision::Subs(names) => (true, names),
         Decision::Without(names) => (false, names),
     };
-    let Some(value) = obj.get_mut(key) else { return };
+    let Some(value) = obj.get_mut(key) else {
+        return;
+    };
     let filter = |o: &mut Map<String, Value>| {
         o.retain(|k, _| names.iter().any(|n| n.eq_ignore_ascii_case(k)) == keep);
     };
@@ -269,7 +299,10 @@ mod tests {
 
     #[test]
     fn excluded_removes_but_never_always() {
-        let v = project(None, Some(&format!("id,emails.type,meta,{ENTERPRISE_USER}")));
+        let v = project(
+            None,
+            Some(&format!("id,emails.type,meta,{ENTERPRISE_USER}")),
+        );
         assert_eq!(
             v,
             json!({"schemas": [USER], "id": "1", "userName": "bjensen",

@@ -80,7 +80,10 @@ pub struct Paging {
 
 impl Default for Paging {
     fn default() -> Self {
-        Paging { default_count: 100, max_results: 1000 }
+        Paging {
+            default_count: 100,
+            max_results: 1000,
+        }
     }
 }
 
@@ -104,10 +107,16 @@ pub fn resolve_filter(registry: &Registry, kind: ResourceKind, text: &str) -> Re
 fn resolve(registry: &Registry, kind: ResourceKind, filter: &Filter) -> Result<Expr> {
     Ok(match filter {
         Filter::And(items) => Expr::And(
-            items.iter().map(|f| resolve(registry, kind, f)).collect::<Result<_>>()?,
+            items
+                .iter()
+                .map(|f| resolve(registry, kind, f))
+                .collect::<Result<_>>()?,
         ),
         Filter::Or(items) => Expr::Or(
-            items.iter().map(|f| resolve(registry, kind, f)).collect::<Result<_>>()?,
+            items
+                .iter()
+                .map(|f| resolve(registry, kind, f))
+                .collect::<Result<_>>()?,
         ),
         Filter::Not(inner) => Expr::Not(Box::new(resolve(registry, kind, inner)?)),
         Filter::Present(path) => Expr::Present(column(registry, kind, path)?.0),
@@ -132,9 +141,11 @@ fn value_path(
         sub_attr: Some(path.name.clone()),
     };
     let inner = match filter {
-        Filter::Compare { path, op, value } => {
-            Filter::Compare { path: rebase(path), op: *op, value: value.clone() }
-        }
+        Filter::Compare { path, op, value } => Filter::Compare {
+            path: rebase(path),
+            op: *op,
+            value: value.clone(),
+        },
         Filter::Present(path) => Filter::Present(rebase(path)),
         _ => {
             return Err(Error::InvalidFilter(format!(
@@ -153,7 +164,9 @@ fn column(registry: &Registry, kind: ResourceKind, path: &AttrPath) -> Result<(C
         && !urn.eq_ignore_ascii_case(&core.id)
     {
         if registry.schema(urn).is_none() {
-            return Err(Error::InvalidFilter(format!("unknown schema \"{urn}\" in filter")));
+            return Err(Error::InvalidFilter(format!(
+                "unknown schema \"{urn}\" in filter"
+            )));
         }
         return Err(not_yet(path));
     }
@@ -220,13 +233,18 @@ fn compare(
     op: CompareOp,
     value: &CompValue,
 ) -> Result<Expr> {
-    let ordering = matches!(op, CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le);
+    let ordering = matches!(
+        op,
+        CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le
+    );
     let substring = matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew);
     let bad = |why: &str| Error::InvalidFilter(format!("'{}': {why}", display(path)));
     let operand = match (attr_type, value) {
         (AttrType::Boolean, CompValue::Bool(b)) if !ordering && !substring => Operand::Bool(*b),
         (AttrType::Boolean, _) => {
-            return Err(bad("a boolean compares only with eq or ne and true or false"));
+            return Err(bad(
+                "a boolean compares only with eq or ne and true or false",
+            ));
         }
         (AttrType::DateTime, CompValue::Str(s)) if !substring => {
             let t = chrono::DateTime::parse_from_rfc3339(s)
@@ -241,7 +259,11 @@ fn compare(
         (_, CompValue::Null) if matches!(op, CompareOp::Eq | CompareOp::Ne) => {
             // `attr eq null` is "not present" (RFC 7644 §3.4.2.2 treats null as unassigned).
             let absent = Expr::Not(Box::new(Expr::Present(col)));
-            return Ok(if op == CompareOp::Eq { absent } else { Expr::Present(col) });
+            return Ok(if op == CompareOp::Eq {
+                absent
+            } else {
+                Expr::Present(col)
+            });
         }
         _ => return Err(bad("expects a quoted string")),
     };
@@ -260,11 +282,19 @@ mod tests {
     fn the_filters_idps_start_with() {
         assert_eq!(
             user("userName eq \"BJensen\"").unwrap(),
-            Expr::Compare(Column::UserName, CompareOp::Eq, Operand::Str("bjensen".into()))
+            Expr::Compare(
+                Column::UserName,
+                CompareOp::Eq,
+                Operand::Str("bjensen".into())
+            )
         );
         assert_eq!(
             user("externalId eq \"AbC\"").unwrap(),
-            Expr::Compare(Column::ExternalId, CompareOp::Eq, Operand::Str("AbC".into()))
+            Expr::Compare(
+                Column::ExternalId,
+                CompareOp::Eq,
+                Operand::Str("AbC".into())
+            )
         );
         assert_eq!(
             user("emails[value eq \"A@X.org\"]").unwrap(),
@@ -278,14 +308,23 @@ mod tests {
 
     #[test]
     fn errors_are_invalid_filter() {
-        for f in ["userName eq", "shoeSize eq 3", "active gt true", "userName eq 3", "title pr"] {
+        for f in [
+            "userName eq",
+            "shoeSize eq 3",
+            "active gt true",
+            "userName eq 3",
+            "title pr",
+        ] {
             assert!(matches!(user(f), Err(Error::InvalidFilter(_))), "{f}");
         }
     }
 
     #[test]
     fn paging_edges_follow_rfc_7644_3_4_2_4() {
-        let p = Paging { default_count: 100, max_results: 1000 };
+        let p = Paging {
+            default_count: 100,
+            max_results: 1000,
+        };
         assert_eq!(p.page(None, None), (1, 100));
         assert_eq!(p.page(Some(0), Some(-5)), (1, 0));
         assert_eq!(p.page(Some(-3), Some(5000)), (1, 1000));

@@ -75,7 +75,11 @@ impl<S: Store> Service<'_, S> {
             created: now,
             last_modified: now,
         };
-        let write = WriteRecord { index: index_keys(&record), record, password_hash };
+        let write = WriteRecord {
+            index: index_keys(&record),
+            record,
+            password_hash,
+        };
         self.store.write(self.tenant, |tx| {
             tx.insert(&write)?;
             if let Some(members) = &v.members {
@@ -106,8 +110,12 @@ impl<S: Store> Service<'_, S> {
         self.store.write(self.tenant, |tx| {
             let existing = tx.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
             etag::check_if_match(if_match, existing.version)?;
-            let Validated { schemas, data, password, members } =
-                validate::resource(self.registry, kind, body, Some(&existing))?;
+            let Validated {
+                schemas,
+                data,
+                password,
+                members,
+            } = validate::resource(self.registry, kind, body, Some(&existing))?;
             let refs = match &members {
                 Some(m) => resolve_members(tx, id, m)?,
                 None => Vec::new(),
@@ -119,7 +127,10 @@ impl<S: Store> Service<'_, S> {
                 new.sort();
                 now == new
             };
-            if schemas == existing.schemas && data == existing.data && password.is_none() && same_members
+            if schemas == existing.schemas
+                && data == existing.data
+                && password.is_none()
+                && same_members
             {
                 return self.output(tx, &existing, proj);
             }
@@ -133,7 +144,11 @@ impl<S: Store> Service<'_, S> {
                 created: existing.created,
                 last_modified: self.clock.now(),
             };
-            let write = WriteRecord { index: index_keys(&record), record, password_hash };
+            let write = WriteRecord {
+                index: index_keys(&record),
+                record,
+                password_hash,
+            };
             tx.update(&write, existing.version)?;
             if kind == ResourceKind::Group {
                 tx.set_members(id, &refs)?;
@@ -165,7 +180,11 @@ impl<S: Store> Service<'_, S> {
             .map(|f| query::resolve_filter(self.registry, kind, f))
             .transpose()?;
         let (start_index, count) = self.paging.page(req.start_index, req.count);
-        let query = StoreQuery { filter, start_index, count };
+        let query = StoreQuery {
+            filter,
+            start_index,
+            count,
+        };
         self.store.read(self.tenant, |tx| {
             let page = tx.list(kind, &query)?;
             let mut resources = Vec::with_capacity(page.records.len());
@@ -209,11 +228,21 @@ fn not_found(kind: ResourceKind, id: &str) -> Error {
 
 /// The values a store indexes, computed from the schema's case rules.
 pub fn index_keys(record: &Record) -> IndexKeys {
-    let text = |k: &str| record.data.get(k).and_then(Value::as_str).map(str::to_owned);
+    let text = |k: &str| {
+        record
+            .data
+            .get(k)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
     let user = record.kind == ResourceKind::User;
     IndexKeys {
         user_name: if user { text("userName") } else { None },
-        user_name_folded: if user { text("userName").map(|s| query::fold(&s)) } else { None },
+        user_name_folded: if user {
+            text("userName").map(|s| query::fold(&s))
+        } else {
+            None
+        },
         display_name: text("displayName"),
         display_name_folded: text("displayName").map(|s| query::fold(&s)),
         external_id: text("externalId"),
@@ -248,7 +277,9 @@ fn resolve_members(
     ids.sort();
     ids.dedup();
     if ids.iter().any(|id| id == group_id) {
-        return Err(Error::InvalidValue("a group cannot be a member of itself".into()));
+        return Err(Error::InvalidValue(
+            "a group cannot be a member of itself".into(),
+        ));
     }
     let users = tx.existing(ResourceKind::User, &ids)?;
     let groups = tx.existing(ResourceKind::Group, &ids)?;

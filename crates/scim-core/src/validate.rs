@@ -40,7 +40,9 @@ pub fn resource(
     existing: Option<&Record>,
 ) -> Result<Validated> {
     let Value::Object(body) = body else {
-        return Err(Error::InvalidSyntax("the request body must be a JSON object".into()));
+        return Err(Error::InvalidSyntax(
+            "the request body must be a JSON object".into(),
+        ));
     };
     let core = registry.core(kind);
     let mut schemas = declared_schemas(registry, kind, &body)?;
@@ -118,7 +120,12 @@ pub fn resource(
     if let Some(existing) = existing {
         immutable(&core.attributes, &existing.data, &data)?;
     }
-    Ok(Validated { schemas, data, password, members })
+    Ok(Validated {
+        schemas,
+        data,
+        password,
+        members,
+    })
 }
 
 /// Reads `schemas`: it must name the core schema; every other entry must be a known extension.
@@ -128,7 +135,10 @@ fn declared_schemas(
     body: &Map<String, Value>,
 ) -> Result<Vec<String>> {
     let core = registry.core(kind);
-    let Some(list) = body.iter().find(|(k, _)| k.eq_ignore_ascii_case("schemas")).map(|(_, v)| v)
+    let Some(list) = body
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("schemas"))
+        .map(|(_, v)| v)
     else {
         return Err(Error::InvalidSyntax(format!(
             "the attribute 'schemas' is required and must contain \"{}\"",
@@ -136,13 +146,17 @@ fn declared_schemas(
         )));
     };
     let Value::Array(list) = list else {
-        return Err(Error::InvalidSyntax("'schemas' must be an array of URNs".into()));
+        return Err(Error::InvalidSyntax(
+            "'schemas' must be an array of URNs".into(),
+        ));
     };
     let mut out = vec![core.id.clone()];
     let mut has_core = false;
     for urn in list {
         let Value::String(urn) = urn else {
-            return Err(Error::InvalidSyntax("'schemas' must be an array of URNs".into()));
+            return Err(Error::InvalidSyntax(
+                "'schemas' must be an array of URNs".into(),
+            ));
         };
         if urn.eq_ignore_ascii_case(&core.id) {
             has_core = true;
@@ -158,7 +172,10 @@ fn declared_schemas(
         }
     }
     if !has_core {
-        return Err(Error::InvalidSyntax(format!("'schemas' must contain \"{}\"", core.id)));
+        return Err(Error::InvalidSyntax(format!(
+            "'schemas' must contain \"{}\"",
+            core.id
+        )));
     }
     Ok(out)
 }
@@ -183,7 +200,9 @@ fn unknown(key: &str, schema: &Schema) -> Error {
 fn attributes(schema: &Schema, obj: Map<String, Value>) -> Result<Map<String, Value>> {
     let mut out = Map::new();
     for (key, value) in obj {
-        let attr = schema.attribute(&key).ok_or_else(|| unknown(&key, schema))?;
+        let attr = schema
+            .attribute(&key)
+            .ok_or_else(|| unknown(&key, schema))?;
         if let Some(v) = normalize(attr, value, &format!("{}:{}", schema.id, attr.name))? {
             out.insert(attr.name.clone(), v);
         }
@@ -225,7 +244,9 @@ pub fn normalize(attr: &Attribute, value: Value, path: &str) -> Result<Option<Va
         return Ok(Some(Value::Array(out)));
     }
     if value.is_array() {
-        return Err(Error::InvalidValue(format!("'{path}' is single-valued, not an array")));
+        return Err(Error::InvalidValue(format!(
+            "'{path}' is single-valued, not an array"
+        )));
     }
     single(attr, value, path)
 }
@@ -243,7 +264,9 @@ fn single(attr: &Attribute, value: Value, path: &str) -> Result<Option<Value>> {
         }
         (AttrType::Boolean, Value::Bool(b)) => Value::Bool(b),
         // Okta and Entra send booleans as "True"/"False" strings.
-        (AttrType::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("true") => Value::Bool(true),
+        (AttrType::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("true") => {
+            Value::Bool(true)
+        }
         (AttrType::Boolean, Value::String(s)) if s.eq_ignore_ascii_case("false") => {
             Value::Bool(false)
         }
@@ -285,7 +308,9 @@ pub fn is_datetime(s: &str) -> bool {
 /// Every required, client-settable attribute must have a value.
 fn required(attrs: &[Attribute], data: &Map<String, Value>, prefix: &str) -> Result<()> {
     for attr in attrs {
-        if attr.required && attr.mutability != Mutability::ReadOnly && !data.contains_key(&attr.name)
+        if attr.required
+            && attr.mutability != Mutability::ReadOnly
+            && !data.contains_key(&attr.name)
         {
             return Err(Error::InvalidValue(format!(
                 "the attribute '{prefix}{}' is required",
@@ -297,8 +322,15 @@ fn required(attrs: &[Attribute], data: &Map<String, Value>, prefix: &str) -> Res
 }
 
 /// RFC 7643 §7: an immutable attribute may be set once, then never changed.
-fn immutable(attrs: &[Attribute], old: &Map<String, Value>, new: &Map<String, Value>) -> Result<()> {
-    for attr in attrs.iter().filter(|a| a.mutability == Mutability::Immutable) {
+fn immutable(
+    attrs: &[Attribute],
+    old: &Map<String, Value>,
+    new: &Map<String, Value>,
+) -> Result<()> {
+    for attr in attrs
+        .iter()
+        .filter(|a| a.mutability == Mutability::Immutable)
+    {
         if let (Some(before), after) = (old.get(&attr.name), new.get(&attr.name))
             && after != Some(before)
         {
@@ -328,7 +360,9 @@ fn member_list(value: Value) -> Result<Vec<MemberInput>> {
 /// One member object (`$ref` and `display` are derived by the server and ignored).
 pub fn member(item: Value) -> Result<MemberInput> {
     let Value::Object(obj) = item else {
-        return Err(Error::InvalidValue("each member must be an object with a 'value'".into()));
+        return Err(Error::InvalidValue(
+            "each member must be an object with a 'value'".into(),
+        ));
     };
     let mut value = None;
     let mut kind = None;
@@ -336,7 +370,11 @@ pub fn member(item: Value) -> Result<MemberInput> {
         if k.eq_ignore_ascii_case("value") {
             match v {
                 Value::String(s) if !s.is_empty() => value = Some(s),
-                _ => return Err(Error::InvalidValue("members.value must be a resource id".into())),
+                _ => {
+                    return Err(Error::InvalidValue(
+                        "members.value must be a resource id".into(),
+                    ));
+                }
             }
         } else if k.eq_ignore_ascii_case("type") {
             kind = match v.as_str() {
@@ -350,7 +388,9 @@ pub fn member(item: Value) -> Result<MemberInput> {
                 }
             };
         } else if !(k.eq_ignore_ascii_case("$ref") || k.eq_ignore_ascii_case("display")) {
-            return Err(Error::InvalidSyntax(format!("members has no sub-attribute '{k}'")));
+            return Err(Error::InvalidSyntax(format!(
+                "members has no sub-attribute '{k}'"
+            )));
         }
     }
     let value = value.ok_or_else(|| Error::InvalidValue("members.value is required".into()))?;
@@ -400,7 +440,10 @@ mod tests {
 
     #[test]
     fn schemas_must_name_the_core_schema_and_known_extensions() {
-        assert!(matches!(user(json!({"userName": "a"})), Err(Error::InvalidSyntax(_))));
+        assert!(matches!(
+            user(json!({"userName": "a"})),
+            Err(Error::InvalidSyntax(_))
+        ));
         assert!(matches!(
             user(json!({"schemas": [USER, "urn:example:unknown"], "userName": "a"})),
             Err(Error::InvalidValue(_))
@@ -411,8 +454,8 @@ mod tests {
     fn unknown_attribute_is_refused() {
         let e = user(json!({"schemas": [USER], "userName": "a", "shoeSize": 42})).unwrap_err();
         assert!(matches!(e, Error::InvalidSyntax(m) if m.contains("shoeSize")));
-        let e = user(json!({"schemas": [USER], "userName": "a", "name": {"nick": "x"}}))
-            .unwrap_err();
+        let e =
+            user(json!({"schemas": [USER], "userName": "a", "name": {"nick": "x"}})).unwrap_err();
         assert!(matches!(e, Error::InvalidSyntax(_)));
     }
 
@@ -441,7 +484,10 @@ mod tests {
         let v = user(json!({"schemas": [USER], "userName": "a",
             ENTERPRISE_USER: {"department": "R&D", "manager": {"value": "m1"}}}))
         .unwrap();
-        assert_eq!(v.schemas, vec![USER.to_string(), ENTERPRISE_USER.to_string()]);
+        assert_eq!(
+            v.schemas,
+            vec![USER.to_string(), ENTERPRISE_USER.to_string()]
+        );
         assert_eq!(v.data[ENTERPRISE_USER]["manager"]["value"], json!("m1"));
         let e = user(json!({"schemas": [USER], "userName": "a",
             ENTERPRISE_USER: {"department": 5}}))
@@ -462,8 +508,14 @@ mod tests {
         assert_eq!(
             v.members.unwrap(),
             vec![
-                MemberInput { value: "u1".into(), kind: Some(ResourceKind::User) },
-                MemberInput { value: "g2".into(), kind: None }
+                MemberInput {
+                    value: "u1".into(),
+                    kind: Some(ResourceKind::User)
+                },
+                MemberInput {
+                    value: "g2".into(),
+                    kind: None
+                }
             ]
         );
         assert!(!v.data.contains_key("members"));

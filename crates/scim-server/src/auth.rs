@@ -37,18 +37,31 @@ pub async fn require<S: Store>(
     let now = state.clock.now();
     let record = found
         .filter(|t| t.revoked.is_none() && t.expires.is_none_or(|e| e > now))
-        .ok_or_else(|| Error::Unauthorized("the bearer token is invalid, expired or revoked".into()))?;
+        .ok_or_else(|| {
+            Error::Unauthorized("the bearer token is invalid, expired or revoked".into())
+        })?;
     if !record.scopes.iter().any(|s| s == scope) {
         return Err(Error::Forbidden(format!("this token lacks the '{scope}' scope")).into());
     }
-    tracing::debug!(tenant = record.tenant.as_str(), token = record.id.as_str(), "authenticated");
-    Ok(Principal { tenant: record.tenant, token_id: record.id, scopes: record.scopes })
+    tracing::debug!(
+        tenant = record.tenant.as_str(),
+        token = record.id.as_str(),
+        "authenticated"
+    );
+    Ok(Principal {
+        tenant: record.tenant,
+        token_id: record.id,
+        scopes: record.scopes,
+    })
 }
 
 /// The secret of an `Authorization: Bearer ...` header (scheme case-insensitive, RFC 6750).
 fn bearer(req: &HttpRequest) -> Result<String, ApiError> {
     let missing = || Error::Unauthorized("send Authorization: Bearer <token>".into());
-    let value = req.headers().get(header::AUTHORIZATION).ok_or_else(missing)?;
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or_else(missing)?;
     let value = value.to_str().map_err(|_| missing())?;
     let (scheme, secret) = value.split_once(' ').ok_or_else(missing)?;
     let secret = secret.trim();

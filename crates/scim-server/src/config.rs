@@ -42,8 +42,14 @@ impl fmt::Debug for Config {
     /// Secrets are redacted: the bootstrap token and any database password.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("database_url", &scim_store::connection::redact(&self.database_url))
-            .field("bootstrap_token", &self.bootstrap_token.as_ref().map(|_| "***"))
+            .field(
+                "database_url",
+                &scim_store::connection::redact(&self.database_url),
+            )
+            .field(
+                "bootstrap_token",
+                &self.bootstrap_token.as_ref().map(|_| "***"),
+            )
             .field("max_body_bytes", &self.max_body_bytes)
             .field("pool_size", &self.pool_size)
             .field("pool_timeout_secs", &self.pool_timeout_secs)

@@ -58,7 +58,8 @@ impl ResponseError for ApiError {
         let status = self.status_code();
         let (scim_type, detail) = match self {
             ApiError::Scim(e) => {
-                if let scim_core::Error::Internal(cause) | scim_core::Error::Unavailable(cause) = e {
+                if let scim_core::Error::Internal(cause) | scim_core::Error::Unavailable(cause) = e
+                {
                     tracing::error!(error = %cause, status = status.as_u16(), "request failed");
                 }
                 (e.scim_type().map(|t| t.to_string()), e.detail())

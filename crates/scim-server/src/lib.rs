@@ -53,7 +53,11 @@ pub fn bootstrap(store: &impl Store, config: &Config, clock: &dyn Clock) -> scim
     let scopes: Vec<String> = token::ALL.iter().map(|s| (*s).to_owned()).collect();
     let record = token::record(&tenant.id, &secret, &scopes, now, None);
     if store.bootstrap(&tenant, &record)? {
-        tracing::info!(tenant = "default", token = record.id, "created the first tenant");
+        tracing::info!(
+            tenant = "default",
+            token = record.id,
+            "created the first tenant"
+        );
         if generated {
             eprintln!("Created tenant 'default'. Its admin token (shown only now):\n{secret}");
         }
@@ -82,7 +86,10 @@ pub fn serve<S: Store>(
         registry: Registry::builtin(),
         clock,
         caps: Capabilities {
-            paging: Paging { default_count: config.default_count, max_results: config.max_results },
+            paging: Paging {
+                default_count: config.default_count,
+                max_results: config.max_results,
+            },
             patch: false,
             sort: false,
         },

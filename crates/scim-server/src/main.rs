@@ -13,8 +13,22 @@ use scim_server::{Config, token};
 #[command(name = "scim-server", version, about = "SCIM 2.0 provisioning server")]
 struct Cli {
     /// Database: sqlite://PATH or postgres://...
-    #[arg(long, global = true, env = "DATABASE_URL", default_value = "sqlite://scim.db")]
+    #[arg(
+        long,
+        global = true,
+        env = "DATABASE_URL",
+        default_value = "sqlite://scim.db"
+    )]
     database_url: String,
+    /// Largest request body accepted, in bytes (larger ones get 413).
+    #[arg(long, global = true, env = "SCIM_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    max_body_bytes: usize,
+    /// Database connections per process.
+    #[arg(long, global = true, env = "SCIM_POOL_SIZE", default_value_t = 16)]
+    pool_size: u32,
+    /// Largest page a list request returns (`filter.maxResults`).
+    #[arg(long, global = true, env = "SCIM_MAX_RESULTS", default_value_t = 1000)]
+    max_results: u64,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -88,7 +102,9 @@ fn main() -> ExitCode {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if std::env::var("SCIM_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
         builder.json().init();
     } else {
@@ -101,7 +117,12 @@ type BoxError = Box<dyn std::error::Error>;
 fn execute(cli: Cli) -> Result<(), BoxError> {
     let config = Config {
         database_url: cli.database_url,
-        bootstrap_token: std::env::var("SCIM_BOOTSTRAP_TOKEN").ok().filter(|t| !t.is_empty()),
+        bootstrap_token: std::env::var("SCIM_BOOTSTRAP_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty()),
+        max_body_bytes: cli.max_body_bytes,
+        pool_size: cli.pool_size,
+        max_results: cli.max_results,
         ..Config::default()
     };
     let command = cli.command.unwrap_or(Command::Serve {
@@ -122,7 +143,8 @@ fn execute(cli: Cli) -> Result<(), BoxError> {
 fn serve(listen: &str, config: Config) -> Result<(), BoxError> {
     let listener = TcpListener::bind(listen)?;
     tracing::info!(address = listen, config = ?config, "starting");
-    actix_web::rt::System::new().block_on(async move { scim_server::run(listener, config)?.await })?;
+    actix_web::rt::System::new()
+        .block_on(async move { scim_server::run(listener, config)?.await })?;
     Ok(())
 }
 
@@ -140,7 +162,12 @@ fn tenant(command: TenantCommand, config: &Config) -> Result<(), BoxError> {
         }
         TenantCommand::List => {
             for t in store.tenants()? {
-                println!("{}\t{}\t{}", t.id.as_str(), t.name, scim_core::render::timestamp(&t.created));
+                println!(
+                    "{}\t{}\t{}",
+                    t.id.as_str(),
+                    t.name,
+                    scim_core::render::timestamp(&t.created)
+                );
             }
         }
     }
@@ -150,7 +177,11 @@ fn tenant(command: TenantCommand, config: &Config) -> Result<(), BoxError> {
 fn token_command(command: TokenCommand, config: &Config) -> Result<(), BoxError> {
     let store = scim_server::open_store(config)?;
     match command {
-        TokenCommand::Create { tenant, scopes, expires_in } => {
+        TokenCommand::Create {
+            tenant,
+            scopes,
+            expires_in,
+        } => {
             let tenant = store
                 .tenant_by_name(&tenant)?
                 .ok_or_else(|| format!("no tenant named '{tenant}'"))?;
@@ -160,14 +191,21 @@ fn token_command(command: TokenCommand, config: &Config) -> Result<(), BoxError>
                 scopes
             };
             if let Some(bad) = scopes.iter().find(|s| !token::ALL.contains(&s.as_str())) {
-                return Err(format!("unknown scope '{bad}'; use scim:read, scim:write or admin").into());
+                return Err(
+                    format!("unknown scope '{bad}'; use scim:read, scim:write or admin").into(),
+                );
             }
             let now = SystemClock.now();
             let expires = expires_in.map(|d| now + chrono::Duration::days(i64::from(d)));
             let secret = token::generate()?;
             let record = token::record(&tenant.id, &secret, &scopes, now, expires);
             store.create_token(&record)?;
-            eprintln!("token {} for tenant {} with scopes {}", record.id, tenant.name, scopes.join(" "));
+            eprintln!(
+                "token {} for tenant {} with scopes {}",
+                record.id,
+                tenant.name,
+                scopes.join(" ")
+            );
             println!("{secret}");
         }
         TokenCommand::Revoke { id } => {

@@ -23,8 +23,9 @@ pub fn json_body(req: &HttpRequest, body: &[u8]) -> Result<Value, ApiError> {
     if body.is_empty() {
         return Err(Error::InvalidSyntax("the request body is empty".into()).into());
     }
-    serde_json::from_slice(body)
-        .map_err(|e| Error::InvalidSyntax(format!("the request body is not valid JSON: {e}")).into())
+    serde_json::from_slice(body).map_err(|e| {
+        Error::InvalidSyntax(format!("the request body is not valid JSON: {e}")).into()
+    })
 }
 
 /// The query parameters of a request.
@@ -40,7 +41,10 @@ impl Params {
 
     /// The value of a parameter, its name compared case-insensitively.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     /// An integer parameter; garbage is `invalidValue` rather than silently ignored.
@@ -48,8 +52,7 @@ impl Params {
         self.get(name)
             .map(|v| {
                 v.trim().parse::<i64>().map_err(|_| {
-                    Error::InvalidValue(format!("the parameter '{name}' must be an integer"))
-                        .into()
+                    Error::InvalidValue(format!("the parameter '{name}' must be an integer")).into()
                 })
             })
             .transpose()
@@ -57,7 +60,7 @@ impl Params {
 }
 
 /// A header as text.
-pub fn header<'r>(req: &'r HttpRequest, name: header::HeaderName) -> Option<&'r str> {
+pub fn header(req: &HttpRequest, name: header::HeaderName) -> Option<&str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 

@@ -9,13 +9,16 @@ use crate::error::SCIM_JSON;
 
 /// A 200 with a SCIM JSON body.
 pub fn scim_json(body: Value) -> HttpResponse {
-    HttpResponse::Ok().content_type(SCIM_JSON).body(body.to_string())
+    HttpResponse::Ok()
+        .content_type(SCIM_JSON)
+        .body(body.to_string())
 }
 
 /// A single resource with its `ETag` (and `Location` when it was just created).
 pub fn resource(status: StatusCode, out: Output) -> HttpResponse {
     let mut resp = HttpResponse::build(status);
-    resp.content_type(SCIM_JSON).insert_header((header::ETAG, out.etag));
+    resp.content_type(SCIM_JSON)
+        .insert_header((header::ETAG, out.etag));
     if status == StatusCode::CREATED {
         resp.insert_header((header::LOCATION, out.location));
     }

@@ -62,7 +62,13 @@ mod tests {
         let b = generate().unwrap();
         assert_ne!(a, b);
         assert!(a.starts_with("scim_") && a.len() == 69);
-        let r = record(&TenantId("t".into()), &a, &[READ.to_string()], chrono::DateTime::UNIX_EPOCH, None);
+        let r = record(
+            &TenantId("t".into()),
+            &a,
+            &[READ.to_string()],
+            chrono::DateTime::UNIX_EPOCH,
+            None,
+        );
         assert_eq!(r.hash, hash(&a));
         assert!(!r.hash.contains(&a) && !r.id.contains(&a));
     }

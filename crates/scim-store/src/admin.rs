@@ -32,7 +32,11 @@ pub fn create_tenant(conn: &mut AnyConnection, t: &Tenant) -> Result<(), Error> 
 }
 
 fn tenant_of(row: (String, String, String)) -> Result<Tenant, Error> {
-    Ok(Tenant { id: TenantId(row.0), name: row.1, created: parse_time(&row.2)? })
+    Ok(Tenant {
+        id: TenantId(row.0),
+        name: row.1,
+        created: parse_time(&row.2)?,
+    })
 }
 
 /// Every tenant, by name.
@@ -73,7 +77,15 @@ pub fn create_token(conn: &mut AnyConnection, t: &TokenRecord) -> Result<(), Err
     Ok(())
 }
 
-type TokenRow = (String, String, String, String, String, Option<String>, Option<String>);
+type TokenRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+);
 
 /// The token with that hash.
 pub fn token_by_hash(conn: &mut AnyConnection, hash: &str) -> Result<Option<TokenRecord>, Error> {

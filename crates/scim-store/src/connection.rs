@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
+use diesel::Connection;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, R2D2Connection};
 use diesel::sqlite::SqliteConnection;
-use diesel::Connection;
 
 use crate::error::Error;
 
@@ -42,8 +42,12 @@ impl std::fmt::Debug for DbUrl {
 
 /// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
-    let Some((auth, host)) = rest.split_once('@') else { return url.to_owned() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let Some((auth, host)) = rest.split_once('@') else {
+        return url.to_owned();
+    };
     match auth.split_once(':') {
         Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
         None => url.to_owned(),
@@ -132,8 +136,10 @@ pub fn pool(url: &DbUrl, size: u32, timeout: Duration) -> Result<Pool, Error> {
     r2d2::Pool::builder()
         .max_size(size.max(1))
         // Open connections as load needs them, not all at start: many processes share one
-        // PostgreSQL and its connection limit.
-        .min_idle(Some(1))
+        // PostgreSQL and its connection limit. A minimum above zero would also make r2d2 open
+        // replacement connections in the background, which can race a short-lived CLI
+        // process's exit (OpenSSL is torn down under the thread: SIGSEGV).
+        .min_idle(Some(0))
         .connection_timeout(timeout)
         .build(Manager { url: url.clone() })
         .map_err(Error::Pool)
@@ -188,8 +194,14 @@ mod tests {
 
     #[test]
     fn urls_are_checked_and_redacted() {
-        assert_eq!(DbUrl::parse("sqlite://scim.db").unwrap(), DbUrl::Sqlite("scim.db".into()));
-        assert_eq!(DbUrl::parse("sqlite:///tmp/x.db").unwrap(), DbUrl::Sqlite("/tmp/x.db".into()));
+        assert_eq!(
+            DbUrl::parse("sqlite://scim.db").unwrap(),
+            DbUrl::Sqlite("scim.db".into())
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:///tmp/x.db").unwrap(),
+            DbUrl::Sqlite("/tmp/x.db".into())
+        );
         assert!(DbUrl::parse("postgresql://h/db").unwrap().is_postgres());
         assert!(DbUrl::parse("mysql://h/db").is_err());
         assert!(DbUrl::parse("sqlite://").is_err());

@@ -54,8 +54,10 @@ macro_rules! text_cmp {
 /// different"), so `not` around it behaves as SCIM expects instead of SQL's unknown.
 macro_rules! nullable_cmp {
     ($table:ty, $col:expr, $op:expr, $v:expr) => {{
-        let b: Box<dyn BoxableExpression<$table, Db, SqlType = Bool>> =
-            Box::new($col.is_not_null().and(text_cmp!($table, $col.assume_not_null(), $op, $v)));
+        let b: Box<dyn BoxableExpression<$table, Db, SqlType = Bool>> = Box::new(
+            $col.is_not_null()
+                .and(text_cmp!($table, $col.assume_not_null(), $op, $v)),
+        );
         b
     }};
 }
@@ -102,14 +104,20 @@ pub fn users(expr: &Expr, tenant: &str) -> UserCond {
                 let b = *b;
                 return match op {
                     CompareOp::Ne => Box::new(
-                        users::active.is_not_null().and(users::active.assume_not_null().ne(b)),
+                        users::active
+                            .is_not_null()
+                            .and(users::active.assume_not_null().ne(b)),
                     ),
                     _ => Box::new(
-                        users::active.is_not_null().and(users::active.assume_not_null().eq(b)),
+                        users::active
+                            .is_not_null()
+                            .and(users::active.assume_not_null().eq(b)),
                     ),
                 };
             }
-            let Some(v) = text(*op, value) else { return never() };
+            let Some(v) = text(*op, value) else {
+                return never();
+            };
             match col {
                 Column::Id => text_cmp!(users::table, users::id, *op, v),
                 Column::UserName => text_cmp!(users::table, users::user_name_folded, *op, v),
@@ -138,15 +146,18 @@ fn email(tenant: &str, op: CompareOp, v: String) -> UserCond {
     match op {
         CompareOp::Eq => Box::new(users::id.eq_any(emails().filter(col.eq(v)))),
         CompareOp::Ne => Box::new(users::id.eq_any(emails().filter(col.ne(v)))),
-        CompareOp::Co => Box::new(users::id.eq_any(
-            emails().filter(col.like(format!("%{}%", escape_like(&v))).escape('\\')),
-        )),
-        CompareOp::Sw => Box::new(users::id.eq_any(
-            emails().filter(col.like(format!("{}%", escape_like(&v))).escape('\\')),
-        )),
-        CompareOp::Ew => Box::new(users::id.eq_any(
-            emails().filter(col.like(format!("%{}", escape_like(&v))).escape('\\')),
-        )),
+        CompareOp::Co => Box::new(
+            users::id
+                .eq_any(emails().filter(col.like(format!("%{}%", escape_like(&v))).escape('\\'))),
+        ),
+        CompareOp::Sw => Box::new(
+            users::id
+                .eq_any(emails().filter(col.like(format!("{}%", escape_like(&v))).escape('\\'))),
+        ),
+        CompareOp::Ew => Box::new(
+            users::id
+                .eq_any(emails().filter(col.like(format!("%{}", escape_like(&v))).escape('\\'))),
+        ),
         CompareOp::Gt => Box::new(users::id.eq_any(emails().filter(col.gt(v)))),
         CompareOp::Ge => Box::new(users::id.eq_any(emails().filter(col.ge(v)))),
         CompareOp::Lt => Box::new(users::id.eq_any(emails().filter(col.lt(v)))),
@@ -168,7 +179,9 @@ pub fn groups(expr: &Expr) -> GroupCond {
             Column::UserName | Column::Email | Column::Active => never(),
         },
         Expr::Compare(col, op, value) => {
-            let Some(v) = text(*op, value) else { return never() };
+            let Some(v) = text(*op, value) else {
+                return never();
+            };
             match col {
                 Column::Id => text_cmp!(groups::table, groups::id, *op, v),
                 Column::DisplayName => {

@@ -25,7 +25,9 @@ pub struct DieselStore {
 
 impl std::fmt::Debug for DieselStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DieselStore").field("state", &self.pool.state()).finish()
+        f.debug_struct("DieselStore")
+            .field("state", &self.pool.state())
+            .finish()
     }
 }
 
@@ -62,7 +64,12 @@ impl Store for DieselStore {
         tenant: &TenantId,
         f: impl FnOnce(&mut dyn Tx) -> scim_core::Result<T>,
     ) -> scim_core::Result<T> {
-        self.run(false, |conn| f(&mut tx::DieselTx { conn, tenant: tenant.0.clone() }))
+        self.run(false, |conn| {
+            f(&mut tx::DieselTx {
+                conn,
+                tenant: tenant.0.clone(),
+            })
+        })
     }
 
     fn write<T>(
@@ -70,7 +77,12 @@ impl Store for DieselStore {
         tenant: &TenantId,
         f: impl FnOnce(&mut dyn Tx) -> scim_core::Result<T>,
     ) -> scim_core::Result<T> {
-        self.run(true, |conn| f(&mut tx::DieselTx { conn, tenant: tenant.0.clone() }))
+        self.run(true, |conn| {
+            f(&mut tx::DieselTx {
+                conn,
+                tenant: tenant.0.clone(),
+            })
+        })
     }
 
     fn ping(&self) -> scim_core::Result<()> {
@@ -127,11 +139,29 @@ pub fn check_schema(store: &DieselStore) -> Result<(), Error> {
     use schema::*;
     let mut conn = store.pool.get()?;
     let c = &mut *conn;
-    tenants::table.select(tenants::all_columns).limit(0).load::<(String, String, String)>(c)?;
-    tokens::table.select(tokens::all_columns).limit(0).execute(c)?;
-    users::table.select(users::all_columns).limit(0).execute(c)?;
-    user_emails::table.select(user_emails::all_columns).limit(0).execute(c)?;
-    groups::table.select(groups::all_columns).limit(0).execute(c)?;
-    group_members::table.select(group_members::all_columns).limit(0).execute(c)?;
+    tenants::table
+        .select(tenants::all_columns)
+        .limit(0)
+        .load::<(String, String, String)>(c)?;
+    tokens::table
+        .select(tokens::all_columns)
+        .limit(0)
+        .execute(c)?;
+    users::table
+        .select(users::all_columns)
+        .limit(0)
+        .execute(c)?;
+    user_emails::table
+        .select(user_emails::all_columns)
+        .limit(0)
+        .execute(c)?;
+    groups::table
+        .select(groups::all_columns)
+        .limit(0)
+        .execute(c)?;
+    group_members::table
+        .select(group_members::all_columns)
+        .limit(0)
+        .execute(c)?;
     Ok(())
 }

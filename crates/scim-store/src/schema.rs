@@ -72,4 +72,11 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(tenants, tokens, users, user_emails, groups, group_members);
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    tokens,
+    users,
+    user_emails,
+    groups,
+    group_members
+);

@@ -198,50 +198,51 @@ impl DieselTx<'_> {
                 })
                 .collect();
             crate::on_conn!(&mut *self.conn, |c| {
-                diesel::insert_into(user_emails::table).values(&rows).execute(c)
+                diesel::insert_into(user_emails::table)
+                    .values(&rows)
+                    .execute(c)
             })
             .map_err(db)?;
         }
         Ok(())
     }
-
 }
 
 fn user_write<'r>(tenant: &'r str, w: &'r WriteRecord) -> Result<UserWrite<'r>, Error> {
-        let r = &w.record;
-        let user_name = w.index.user_name.as_deref().unwrap_or_default();
-        Ok(UserWrite {
-            tenant_id: tenant,
-            id: &r.id,
-            user_name,
-            user_name_folded: w.index.user_name_folded.as_deref().unwrap_or_default(),
-            display_name: w.index.display_name.as_deref(),
-            display_name_folded: w.index.display_name_folded.as_deref(),
-            external_id: w.index.external_id.as_deref(),
-            active: w.index.active,
-            schemas: to_json(&r.schemas)?,
-            data: to_json(&r.data)?,
-            password_hash: w.password_hash.as_deref(),
-            version: r.version,
-            created: timestamp(&r.created),
-            last_modified: timestamp(&r.last_modified),
-        })
-    }
+    let r = &w.record;
+    let user_name = w.index.user_name.as_deref().unwrap_or_default();
+    Ok(UserWrite {
+        tenant_id: tenant,
+        id: &r.id,
+        user_name,
+        user_name_folded: w.index.user_name_folded.as_deref().unwrap_or_default(),
+        display_name: w.index.display_name.as_deref(),
+        display_name_folded: w.index.display_name_folded.as_deref(),
+        external_id: w.index.external_id.as_deref(),
+        active: w.index.active,
+        schemas: to_json(&r.schemas)?,
+        data: to_json(&r.data)?,
+        password_hash: w.password_hash.as_deref(),
+        version: r.version,
+        created: timestamp(&r.created),
+        last_modified: timestamp(&r.last_modified),
+    })
+}
 
 fn group_write<'r>(tenant: &'r str, w: &'r WriteRecord) -> Result<GroupWrite<'r>, Error> {
-        let r = &w.record;
-        Ok(GroupWrite {
-            tenant_id: tenant,
-            id: &r.id,
-            display_name: w.index.display_name.as_deref().unwrap_or_default(),
-            display_name_folded: w.index.display_name_folded.as_deref().unwrap_or_default(),
-            external_id: w.index.external_id.as_deref(),
-            schemas: to_json(&r.schemas)?,
-            data: to_json(&r.data)?,
-            version: r.version,
-            created: timestamp(&r.created),
-            last_modified: timestamp(&r.last_modified),
-        })
+    let r = &w.record;
+    Ok(GroupWrite {
+        tenant_id: tenant,
+        id: &r.id,
+        display_name: w.index.display_name.as_deref().unwrap_or_default(),
+        display_name_folded: w.index.display_name_folded.as_deref().unwrap_or_default(),
+        external_id: w.index.external_id.as_deref(),
+        schemas: to_json(&r.schemas)?,
+        data: to_json(&r.data)?,
+        version: r.version,
+        created: timestamp(&r.created),
+        last_modified: timestamp(&r.last_modified),
+    })
 }
 
 const USER_NAME_TAKEN: &str = "a User with this userName already exists";
@@ -351,7 +352,9 @@ impl Tx for DieselTx<'_> {
                 .execute(self.conn)
                 .map_err(db)?;
                 diesel::delete(
-                    users::table.filter(users::tenant_id.eq(&self.tenant)).filter(users::id.eq(id)),
+                    users::table
+                        .filter(users::tenant_id.eq(&self.tenant))
+                        .filter(users::id.eq(id)),
                 )
                 .execute(self.conn)
             }
@@ -382,7 +385,9 @@ impl Tx for DieselTx<'_> {
         let (total, rows): (i64, Vec<UserRow>) = match kind {
             ResourceKind::User => {
                 let base = || {
-                    let mut query = users::table.filter(users::tenant_id.eq(tenant.clone())).into_boxed();
+                    let mut query = users::table
+                        .filter(users::tenant_id.eq(tenant.clone()))
+                        .into_boxed();
                     if let Some(f) = &q.filter {
                         query = query.filter(filter::users(f, &tenant));
                     }
@@ -404,7 +409,9 @@ impl Tx for DieselTx<'_> {
             }
             ResourceKind::Group => {
                 let base = || {
-                    let mut query = groups::table.filter(groups::tenant_id.eq(tenant.clone())).into_boxed();
+                    let mut query = groups::table
+                        .filter(groups::tenant_id.eq(tenant.clone()))
+                        .into_boxed();
                     if let Some(f) = &q.filter {
                         query = query.filter(filter::groups(f));
                     }
@@ -425,8 +432,14 @@ impl Tx for DieselTx<'_> {
                 (total, rows)
             }
         };
-        let records = rows.into_iter().map(|r| r.into_record(kind)).collect::<Result<_, _>>()?;
-        Ok(Page { total: u64::try_from(total).unwrap_or_default(), records })
+        let records = rows
+            .into_iter()
+            .map(|r| r.into_record(kind))
+            .collect::<Result<_, _>>()?;
+        Ok(Page {
+            total: u64::try_from(total).unwrap_or_default(),
+            records,
+        })
     }
 
     fn existing(&mut self, kind: ResourceKind, ids: &[String]) -> Result<Vec<String>, Error> {
@@ -459,7 +472,11 @@ impl Tx for DieselTx<'_> {
         Ok(rows
             .into_iter()
             .map(|r| Member {
-                kind: if r.member_type == "Group" { ResourceKind::Group } else { ResourceKind::User },
+                kind: if r.member_type == "Group" {
+                    ResourceKind::Group
+                } else {
+                    ResourceKind::User
+                },
                 value: r.member_id,
                 display: r.display,
             })
@@ -487,7 +504,9 @@ impl Tx for DieselTx<'_> {
                 })
                 .collect();
             crate::on_conn!(&mut *self.conn, |c| {
-                diesel::insert_into(group_members::table).values(&rows).execute(c)
+                diesel::insert_into(group_members::table)
+                    .values(&rows)
+                    .execute(c)
             })
             .map_err(db)?;
         }
@@ -502,7 +521,11 @@ impl Tx for DieselTx<'_> {
             .map_err(db)?;
         Ok(rows
             .into_iter()
-            .map(|r| GroupRef { value: r.group_id, display: Some(r.display_name), direct: r.direct })
+            .map(|r| GroupRef {
+                value: r.group_id,
+                display: Some(r.display_name),
+                direct: r.direct,
+            })
             .collect())
     }
 }

@@ -108,6 +108,8 @@ fn no_uniqueness() -> Uniqueness {
 impl Attribute {
     /// The sub-attribute of that name, compared case-insensitively (RFC 7643 §2.1).
     pub fn sub(&self, name: &str) -> Option<&Attribute> {
-        self.sub_attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+        self.sub_attributes
+            .iter()
+            .find(|a| a.name.eq_ignore_ascii_case(name))
     }
 }

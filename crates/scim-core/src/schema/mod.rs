@@ -5,6 +5,4 @@ mod attribute;
 mod registry;
 
 pub use attribute::{AttrType, Attribute, Mutability, Returned, Uniqueness};
-pub use registry::{
-    ENTERPRISE_USER, GROUP, Registry, ResourceKind, Schema, USER,
-};
+pub use registry::{ENTERPRISE_USER, GROUP, Registry, ResourceKind, Schema, USER};

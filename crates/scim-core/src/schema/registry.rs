@@ -76,12 +76,19 @@ impl Schema {
     pub fn from_document(document: Value) -> Result<Schema> {
         let doc: SchemaDoc = serde_json::from_value(document.clone())
             .map_err(|e| Error::InvalidSyntax(format!("invalid schema document: {e}")))?;
-        Ok(Schema { id: doc.id, name: doc.name, attributes: doc.attributes, document })
+        Ok(Schema {
+            id: doc.id,
+            name: doc.name,
+            attributes: doc.attributes,
+            document,
+        })
     }
 
     /// The top-level attribute of that name, compared case-insensitively (RFC 7643 §2.1).
     pub fn attribute(&self, name: &str) -> Option<&Attribute> {
-        self.attributes.iter().find(|a| a.name.eq_ignore_ascii_case(name))
+        self.attributes
+            .iter()
+            .find(|a| a.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -115,7 +122,9 @@ impl Registry {
         REGISTRY.get_or_init(|| Registry {
             user: builtin(include_str!("../../../../schemas/User.json")),
             group: builtin(include_str!("../../../../schemas/Group.json")),
-            user_extensions: vec![builtin(include_str!("../../../../schemas/EnterpriseUser.json"))],
+            user_extensions: vec![builtin(include_str!(
+                "../../../../schemas/EnterpriseUser.json"
+            ))],
             group_extensions: Vec::new(),
         })
     }
@@ -138,7 +147,9 @@ impl Registry {
 
     /// The extension of a resource type with that URN, compared case-insensitively.
     pub fn extension(&self, kind: ResourceKind, urn: &str) -> Option<&Schema> {
-        self.extensions(kind).iter().find(|s| s.id.eq_ignore_ascii_case(urn))
+        self.extensions(kind)
+            .iter()
+            .find(|s| s.id.eq_ignore_ascii_case(urn))
     }
 
     /// Every schema, core first, as `/Schemas` lists them.
@@ -166,7 +177,10 @@ mod tests {
         assert_eq!(r.core(ResourceKind::Group).id, GROUP);
         assert_eq!(r.extensions(ResourceKind::User)[0].id, ENTERPRISE_USER);
         let user = r.core(ResourceKind::User);
-        assert!(user.attribute("USERNAME").is_some_and(|a| a.required && !a.case_exact));
+        assert!(
+            user.attribute("USERNAME")
+                .is_some_and(|a| a.required && !a.case_exact)
+        );
         assert!(user.attribute("emails").is_some_and(|a| a.multi_valued));
         assert_eq!(r.all().count(), 3);
     }

@@ -18,7 +18,10 @@ pub async fn service_provider_config<S: Store>(
     state: web::Data<AppState<S>>,
     req: HttpRequest,
 ) -> HttpResponse {
-    scim_json(discovery::service_provider_config(&state.caps, &base_url(&req)))
+    scim_json(discovery::service_provider_config(
+        &state.caps,
+        &base_url(&req),
+    ))
 }
 
 /// `GET /ResourceTypes`
@@ -26,7 +29,10 @@ pub async fn resource_types<S: Store>(
     state: web::Data<AppState<S>>,
     req: HttpRequest,
 ) -> HttpResponse {
-    scim_json(list(discovery::resource_types(state.registry, &base_url(&req))))
+    scim_json(list(discovery::resource_types(
+        state.registry,
+        &base_url(&req),
+    )))
 }
 
 /// `GET /ResourceTypes/{id}`
@@ -39,7 +45,11 @@ pub async fn resource_type<S: Store>(
         .into_iter()
         .find(|k| k.name() == id.as_str())
         .ok_or_else(|| Error::NotFound(format!("no resource type '{id}'")))?;
-    Ok(scim_json(discovery::resource_type(state.registry, kind, &base_url(&req))))
+    Ok(scim_json(discovery::resource_type(
+        state.registry,
+        kind,
+        &base_url(&req),
+    )))
 }
 
 /// `GET /Schemas`

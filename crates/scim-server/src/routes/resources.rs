@@ -66,9 +66,10 @@ pub async fn create<S: Store>(
     let principal = auth::require(&state, &req, token::WRITE).await?;
     let body = json_body(&req, &body)?;
     let proj = projection(&state, &Params::of(&req)?)?;
-    let out =
-        with_service(&state, principal, base_url(&req), move |s| s.create(kind, body, &proj))
-            .await?;
+    let out = with_service(&state, principal, base_url(&req), move |s| {
+        s.create(kind, body, &proj)
+    })
+    .await?;
     Ok(response::resource(StatusCode::CREATED, out))
 }
 
@@ -82,12 +83,19 @@ pub async fn get<S: Store>(
     let kind = kind_of(&kind)?;
     let principal = auth::require(&state, &req, token::READ).await?;
     let proj = projection(&state, &Params::of(&req)?)?;
-    let out = with_service(&state, principal, base_url(&req), move |s| s.get(kind, &id, &proj))
-        .await?;
+    let out = with_service(&state, principal, base_url(&req), move |s| {
+        s.get(kind, &id, &proj)
+    })
+    .await?;
     if let Some(tags) = header_of(&req, header::IF_NONE_MATCH)
-        && tags.split(',').map(str::trim).any(|t| t == out.etag || t == "*")
+        && tags
+            .split(',')
+            .map(str::trim)
+            .any(|t| t == out.etag || t == "*")
     {
-        return Ok(HttpResponse::NotModified().insert_header((header::ETAG, out.etag)).finish());
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, out.etag))
+            .finish());
     }
     Ok(response::resource(StatusCode::OK, out))
 }
@@ -145,7 +153,9 @@ pub async fn list<S: Store>(
         attributes: params.get("attributes").map(str::to_owned),
         excluded_attributes: params.get("excludedAttributes").map(str::to_owned),
     };
-    let body =
-        with_service(&state, principal, base_url(&req), move |s| s.list(kind, &request)).await?;
+    let body = with_service(&state, principal, base_url(&req), move |s| {
+        s.list(kind, &request)
+    })
+    .await?;
     Ok(scim_json(body))
 }

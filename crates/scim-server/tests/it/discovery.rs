@@ -1,5 +1,12 @@
 //! Discovery (RFC 7644 §4, RFC 7643 §5–7) and health checks: open to callers without a token.
 
+#![expect(
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::unwrap_used,
+    reason = "a test fails by panicking; clippy.toml's in-tests allowances miss helpers of an integration-test crate"
+)]
+
 use serde_json::{Value, json};
 
 use crate::harness::{Backend, ENTERPRISE, GROUP, Resp, Server, USER};
@@ -14,7 +21,11 @@ const SCHEMA: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 fn open_get(s: &Server, path: &str) -> Resp {
     let r = s.raw("GET", path).send();
     assert_eq!(r.status, 200, "{path}: {}", r.text);
-    assert_eq!(r.header("content-type"), Some("application/scim+json"), "{path}");
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/scim+json"),
+        "{path}"
+    );
     r
 }
 
@@ -39,10 +50,24 @@ fn service_provider_config(backend: Backend) {
     assert_eq!(b["sort"]["supported"], false);
     assert_eq!(b["etag"]["supported"], true);
     let schemes = b["authenticationSchemes"].as_array().unwrap();
-    assert!(schemes.iter().any(|a| a["type"] == "oauthbearertoken"), "{b}");
-    assert!(schemes.iter().all(|a| a["name"].is_string() && a["description"].is_string()), "{b}");
+    assert!(
+        schemes.iter().any(|a| a["type"] == "oauthbearertoken"),
+        "{b}"
+    );
+    assert!(
+        schemes
+            .iter()
+            .all(|a| a["name"].is_string() && a["description"].is_string()),
+        "{b}"
+    );
     assert_eq!(b["meta"]["resourceType"], "ServiceProviderConfig");
-    assert!(b["meta"]["location"].as_str().unwrap().ends_with("/ServiceProviderConfig"), "{b}");
+    assert!(
+        b["meta"]["location"]
+            .as_str()
+            .unwrap()
+            .ends_with("/ServiceProviderConfig"),
+        "{b}"
+    );
 }
 
 fn resource_types(backend: Backend) {
@@ -53,7 +78,10 @@ fn resource_types(backend: Backend) {
     assert_eq!(b["itemsPerPage"], 2);
     assert_eq!(b["startIndex"], 1);
     let resources = b["Resources"].as_array().unwrap();
-    let mut ids: Vec<&str> = resources.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let mut ids: Vec<&str> = resources
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
     ids.sort_unstable();
     assert_eq!(ids, ["Group", "User"]);
 
@@ -63,18 +91,34 @@ fn resource_types(backend: Backend) {
     assert_eq!(user["name"], "User");
     assert_eq!(user["endpoint"], "/Users");
     assert_eq!(user["schema"], USER);
-    assert_eq!(user["schemaExtensions"], json!([{"schema": ENTERPRISE, "required": false}]));
+    assert_eq!(
+        user["schemaExtensions"],
+        json!([{"schema": ENTERPRISE, "required": false}])
+    );
     assert_eq!(user["meta"]["resourceType"], "ResourceType");
-    assert!(user["meta"]["location"].as_str().unwrap().ends_with("/ResourceTypes/User"), "{user}");
+    assert!(
+        user["meta"]["location"]
+            .as_str()
+            .unwrap()
+            .ends_with("/ResourceTypes/User"),
+        "{user}"
+    );
     // The list holds the same document.
     assert!(resources.contains(&user), "{b}");
 
     let group = open_get(&s, "/ResourceTypes/Group").body;
     assert_eq!(group["endpoint"], "/Groups");
     assert_eq!(group["schema"], GROUP);
-    assert!(group["schemaExtensions"].as_array().is_none_or(Vec::is_empty), "{group}");
+    assert!(
+        group["schemaExtensions"]
+            .as_array()
+            .is_none_or(Vec::is_empty),
+        "{group}"
+    );
 
-    s.raw("GET", "/ResourceTypes/Nope").send().assert_error(404, None);
+    s.raw("GET", "/ResourceTypes/Nope")
+        .send()
+        .assert_error(404, None);
 }
 
 fn schemas(backend: Backend) {
@@ -83,7 +127,10 @@ fn schemas(backend: Backend) {
     assert_eq!(b["schemas"], json!([LIST]));
     assert_eq!(b["totalResults"], 3);
     let resources = b["Resources"].as_array().unwrap();
-    let mut ids: Vec<&str> = resources.iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let mut ids: Vec<&str> = resources
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
     ids.sort_unstable();
     let mut want = [USER, GROUP, ENTERPRISE];
     want.sort_unstable();
@@ -91,7 +138,10 @@ fn schemas(backend: Backend) {
     for r in resources {
         assert_eq!(r["meta"]["resourceType"], "Schema", "{r}");
         let loc = r["meta"]["location"].as_str().unwrap();
-        assert!(loc.ends_with(&format!("/Schemas/{}", r["id"].as_str().unwrap())), "{r}");
+        assert!(
+            loc.ends_with(&format!("/Schemas/{}", r["id"].as_str().unwrap())),
+            "{r}"
+        );
     }
 
     let user = open_get(&s, &format!("/Schemas/{USER}")).body;
@@ -99,7 +149,10 @@ fn schemas(backend: Backend) {
     assert_eq!(user["schemas"], json!([SCHEMA]));
     assert_eq!(user["name"], "User");
     assert_eq!(user["meta"]["resourceType"], "Schema");
-    assert_eq!(user["meta"]["location"], json!(format!("{}/Schemas/{USER}", s.scim())));
+    assert_eq!(
+        user["meta"]["location"],
+        json!(format!("{}/Schemas/{USER}", s.scim()))
+    );
     let user_name = attribute(&user, "userName");
     assert_eq!(user_name["type"], "string");
     assert_eq!(user_name["required"], true);
@@ -111,7 +164,12 @@ fn schemas(backend: Backend) {
     let emails = attribute(&user, "emails");
     assert_eq!(emails["multiValued"], true);
     assert_eq!(emails["type"], "complex");
-    assert!(emails["subAttributes"].as_array().is_some_and(|a| !a.is_empty()), "{emails}");
+    assert!(
+        emails["subAttributes"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty()),
+        "{emails}"
+    );
     assert_eq!(attribute(&user, "groups")["mutability"], "readOnly");
 
     let group = open_get(&s, &format!("/Schemas/{GROUP}")).body;
@@ -119,7 +177,9 @@ fn schemas(backend: Backend) {
     let ent = open_get(&s, &format!("/Schemas/{ENTERPRISE}")).body;
     assert_eq!(attribute(&ent, "manager")["type"], "complex");
 
-    s.raw("GET", "/Schemas/urn:nope").send().assert_error(404, None);
+    s.raw("GET", "/Schemas/urn:nope")
+        .send()
+        .assert_error(404, None);
 }
 
 fn health_checks_need_no_token(backend: Backend) {
@@ -136,4 +196,9 @@ fn health_checks_need_no_token(backend: Backend) {
     s.raw("GET", "/Groups").send().assert_error(401, None);
 }
 
-crate::backends!(service_provider_config, resource_types, schemas, health_checks_need_no_token);
+crate::backends!(
+    service_provider_config,
+    resource_types,
+    schemas,
+    health_checks_need_no_token
+);

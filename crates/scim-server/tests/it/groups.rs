@@ -1,6 +1,13 @@
 //! Groups: create, read, replace, delete, list and filter; members and their references, nested
 //! groups and the derived `User.groups`; uniqueness of `displayName`; preconditions.
 
+#![expect(
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::unwrap_used,
+    reason = "a test fails by panicking; clippy.toml's in-tests allowances miss helpers of an integration-test crate"
+)]
+
 use serde_json::{Value, json};
 
 use crate::harness::{Backend, GROUP, Resp, Server, USER};
@@ -34,8 +41,10 @@ fn list(s: &Server, query: &str) -> (Resp, Vec<Value>) {
 
 /// The `displayName`s of a ListResponse's resources, sorted.
 fn names(resources: &[Value]) -> Vec<String> {
-    let mut n: Vec<String> =
-        resources.iter().map(|g| g["displayName"].as_str().unwrap().to_owned()).collect();
+    let mut n: Vec<String> = resources
+        .iter()
+        .map(|g| g["displayName"].as_str().unwrap().to_owned())
+        .collect();
     n.sort();
     n
 }
@@ -62,7 +71,10 @@ fn member_pairs(group: &Value) -> Vec<(String, String)> {
         .map(|a| {
             a.iter()
                 .map(|m| {
-                    (m["value"].as_str().unwrap().to_owned(), m["type"].as_str().unwrap().to_owned())
+                    (
+                        m["value"].as_str().unwrap().to_owned(),
+                        m["type"].as_str().unwrap().to_owned(),
+                    )
                 })
                 .collect()
         })
@@ -93,7 +105,10 @@ fn create_returns_201_with_location_etag_and_resolved_members(backend: Backend) 
     assert_eq!(g["displayName"], "Engineering");
     assert_eq!(g["externalId"], "ext-eng");
     assert_eq!(g["meta"]["resourceType"], "Group");
-    assert_eq!(g["meta"]["location"], json!(format!("{}/Groups/{gid}", s.scim())));
+    assert_eq!(
+        g["meta"]["location"],
+        json!(format!("{}/Groups/{gid}", s.scim()))
+    );
     assert_eq!(g["meta"]["version"], r#"W/"1""#);
     assert!(g["meta"]["created"].is_string(), "{}", r.text);
     assert!(g["meta"]["lastModified"].is_string(), "{}", r.text);
@@ -134,10 +149,16 @@ fn get_honours_if_none_match_and_projections(backend: Backend) {
     let g = s.create_group("Ops", &[&id(&u)]);
     let path = format!("/Groups/{}", id(&g));
 
-    let r = s.req("GET", &path).header("If-None-Match", r#"W/"1""#).send();
+    let r = s
+        .req("GET", &path)
+        .header("If-None-Match", r#"W/"1""#)
+        .send();
     assert_eq!(r.status, 304, "{}", r.text);
     assert!(r.text.is_empty(), "{}", r.text);
-    let r = s.req("GET", &path).header("If-None-Match", r#"W/"7""#).send();
+    let r = s
+        .req("GET", &path)
+        .header("If-None-Match", r#"W/"7""#)
+        .send();
     assert_eq!(r.status, 200, "{}", r.text);
 
     let r = s.get(&format!("{path}?excludedAttributes=members"));
@@ -148,7 +169,10 @@ fn get_honours_if_none_match_and_projections(backend: Backend) {
 
     let r = s.get(&format!("{path}?attributes=displayName"));
     assert_eq!(r.status, 200, "{}", r.text);
-    assert_eq!(r.body, json!({"schemas": [GROUP], "id": g["id"], "displayName": "Ops"}));
+    assert_eq!(
+        r.body,
+        json!({"schemas": [GROUP], "id": g["id"], "displayName": "Ops"})
+    );
 }
 
 fn display_name_is_required(backend: Backend) {
@@ -162,7 +186,10 @@ fn display_name_is_required(backend: Backend) {
 fn display_name_is_unique_regardless_of_case(backend: Backend) {
     let s = Server::start(backend);
     let sales = s.create_group("Sales", &[]);
-    let r = s.post("/Groups", &json!({"schemas": [GROUP], "displayName": "SALES"}));
+    let r = s.post(
+        "/Groups",
+        &json!({"schemas": [GROUP], "displayName": "SALES"}),
+    );
     r.assert_error(409, Some("uniqueness"));
 
     // Renaming another group onto the name is refused too, and changes nothing.
@@ -175,7 +202,10 @@ fn display_name_is_unique_regardless_of_case(backend: Backend) {
     assert_eq!(got.header("etag"), Some(r#"W/"1""#));
 
     // A group may change the case of its own name.
-    let r = s.put(&format!("/Groups/{}", id(&sales)), &json!({"schemas": [GROUP], "displayName": "sales"}));
+    let r = s.put(
+        &format!("/Groups/{}", id(&sales)),
+        &json!({"schemas": [GROUP], "displayName": "sales"}),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["displayName"], "sales");
     let (r, _) = list(&s, "");
@@ -200,7 +230,11 @@ fn invalid_members_on_create_write_nothing(backend: Backend) {
     // The user is in no group.
     let got = s.get(&format!("/Users/{}", id(&u)));
     assert_eq!(got.status, 200, "{}", got.text);
-    assert!(got.body["groups"].as_array().is_none_or(Vec::is_empty), "{}", got.text);
+    assert!(
+        got.body["groups"].as_array().is_none_or(Vec::is_empty),
+        "{}",
+        got.text
+    );
 }
 
 fn invalid_members_on_replace_change_nothing(backend: Backend) {
@@ -215,7 +249,10 @@ fn invalid_members_on_replace_change_nothing(backend: Backend) {
         json!([{"value": id(&u), "type": "Device"}]),
     ];
     for members in bad {
-        let r = s.put(&path, &json!({"schemas": [GROUP], "displayName": "Renamed", "members": members}));
+        let r = s.put(
+            &path,
+            &json!({"schemas": [GROUP], "displayName": "Renamed", "members": members}),
+        );
         r.assert_error(400, Some("invalidValue"));
     }
     let got = s.get(&path);
@@ -253,12 +290,19 @@ fn replace_bumps_version_only_on_change(backend: Backend) {
     assert_eq!(r.header("etag"), Some(r#"W/"2""#));
 
     // Omitting members in a full replace empties them.
-    let r = s.put(&path, &json!({"schemas": [GROUP], "displayName": "Legal Team"}));
+    let r = s.put(
+        &path,
+        &json!({"schemas": [GROUP], "displayName": "Legal Team"}),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.header("etag"), Some(r#"W/"3""#));
     assert!(member_pairs(&r.body).is_empty(), "{}", r.text);
     let u = s.get(&format!("/Users/{}", id(&a)));
-    assert!(u.body["groups"].as_array().is_none_or(Vec::is_empty), "{}", u.text);
+    assert!(
+        u.body["groups"].as_array().is_none_or(Vec::is_empty),
+        "{}",
+        u.text
+    );
 }
 
 fn nested_groups_and_user_groups(backend: Backend) {
@@ -358,7 +402,11 @@ fn list_pages(backend: Backend) {
     assert_eq!(r.body["totalResults"], 3);
     assert_eq!(r.body["startIndex"], 1);
     assert_eq!(names(&all), ["A", "B", "C"]);
-    assert!(all.iter().all(|g| g["schemas"] == json!([GROUP])), "{}", r.text);
+    assert!(
+        all.iter().all(|g| g["schemas"] == json!([GROUP])),
+        "{}",
+        r.text
+    );
 
     let mut seen = Vec::new();
     for start in 1..=3 {
@@ -372,9 +420,19 @@ fn list_pages(backend: Backend) {
     assert_eq!(names(&seen), ["A", "B", "C"]);
 
     let (r, page) = list(&s, "?startIndex=3&count=10");
-    assert_eq!((r.body["totalResults"].clone(), page.len()), (json!(3), 1), "{}", r.text);
+    assert_eq!(
+        (r.body["totalResults"].clone(), page.len()),
+        (json!(3), 1),
+        "{}",
+        r.text
+    );
     let (r, page) = list(&s, "?startIndex=4");
-    assert_eq!((r.body["totalResults"].clone(), page.len()), (json!(3), 0), "{}", r.text);
+    assert_eq!(
+        (r.body["totalResults"].clone(), page.len()),
+        (json!(3), 0),
+        "{}",
+        r.text
+    );
 }
 
 fn list_filters(backend: Backend) {
@@ -390,7 +448,10 @@ fn list_filters(backend: Backend) {
     let cases: [(&str, &[&str]); 7] = [
         (r#"displayName eq "engineering""#, &["Engineering"]),
         (r#"DISPLAYNAME EQ "ENGINEERING""#, &["Engineering"]),
-        (r#"displayName sw "ENGINE""#, &["Engine Room", "Engineering"]),
+        (
+            r#"displayName sw "ENGINE""#,
+            &["Engine Room", "Engineering"],
+        ),
         (r#"displayName co "al""#, &["Sales"]),
         (r#"displayName eq "nobody""#, &[]),
         (r#"externalId eq "Ext-1""#, &["Engineering"]),
@@ -405,7 +466,8 @@ fn list_filters(backend: Backend) {
     assert_eq!(names(&found), ["Engineering"], "{}", r.text);
 
     for expr in [r#"nickName eq "x""#, r#"userName eq "x""#] {
-        s.get(&format!("/Groups{}", filter(expr))).assert_error(400, Some("invalidFilter"));
+        s.get(&format!("/Groups{}", filter(expr)))
+            .assert_error(400, Some("invalidFilter"));
     }
 }
 
@@ -415,13 +477,19 @@ fn if_match_preconditions(backend: Backend) {
     let path = format!("/Groups/{}", id(&g));
     let body = json!({"schemas": [GROUP], "displayName": "Support 2"});
 
-    let r = s.req("PUT", &path).header("If-Match", r#"W/"9""#).json(&body);
+    let r = s
+        .req("PUT", &path)
+        .header("If-Match", r#"W/"9""#)
+        .json(&body);
     r.assert_error(412, None);
     let r = s.req("DELETE", &path).header("If-Match", r#"W/"9""#).send();
     r.assert_error(412, None);
     assert_eq!(s.get(&path).body["displayName"], "Support");
 
-    let r = s.req("PUT", &path).header("If-Match", r#"W/"1""#).json(&body);
+    let r = s
+        .req("PUT", &path)
+        .header("If-Match", r#"W/"1""#)
+        .json(&body);
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.header("etag"), Some(r#"W/"2""#));
     // The version the PUT replaced is now stale.

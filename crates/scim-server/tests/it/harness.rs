@@ -65,7 +65,11 @@ impl Database {
             Backend::Sqlite => {
                 let dir = TempDir::new();
                 let url = format!("sqlite://{}/scim.db", dir.0.display());
-                Database { url, pg: None, _dir: Some(dir) }
+                Database {
+                    url,
+                    pg: None,
+                    _dir: Some(dir),
+                }
             }
             Backend::Postgres => {
                 let base = postgres_url().expect("SCIM_TEST_POSTGRES_URL");
@@ -73,7 +77,11 @@ impl Database {
                 admin(&base, &format!("CREATE SCHEMA {schema}"));
                 let sep = if base.contains('?') { '&' } else { '?' };
                 let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
-                Database { url, pg: Some((base, schema)), _dir: None }
+                Database {
+                    url,
+                    pg: Some((base, schema)),
+                    _dir: None,
+                }
             }
         }
     }
@@ -147,8 +155,12 @@ impl Server {
                 server.await.unwrap();
             })
         });
-        let handle = rx.recv_timeout(Duration::from_secs(60)).expect("server started");
-        let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).build();
+        let handle = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("server started");
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(30))
+            .build();
         Server {
             base: format!("http://127.0.0.1:{port}"),
             db,
@@ -165,7 +177,8 @@ impl Server {
 
     /// A request with the bootstrap token.
     pub fn req(&self, method: &str, path: &str) -> Req<'_> {
-        self.raw(method, path).header("Authorization", &format!("Bearer {TOKEN}"))
+        self.raw(method, path)
+            .header("Authorization", &format!("Bearer {TOKEN}"))
     }
 
     /// A request without credentials; `path` is below `/scim/v2` unless it starts with `//`.
@@ -174,7 +187,12 @@ impl Server {
             Some(p) => format!("{}/{p}", self.base),
             None => format!("{}{path}", self.scim()),
         };
-        Req { server: self, method: method.to_owned(), url, headers: Vec::new() }
+        Req {
+            server: self,
+            method: method.to_owned(),
+            url,
+            headers: Vec::new(),
+        }
     }
 
     pub fn get(&self, path: &str) -> Resp {
@@ -195,15 +213,20 @@ impl Server {
 
     /// Creates a user and returns its representation (asserting 201).
     pub fn create_user(&self, user_name: &str) -> Value {
-        let r = self.post("/Users", &serde_json::json!({"schemas": [USER], "userName": user_name}));
+        let r = self.post(
+            "/Users",
+            &serde_json::json!({"schemas": [USER], "userName": user_name}),
+        );
         assert_eq!(r.status, 201, "{}", r.text);
         r.body
     }
 
     /// Creates a group with these member ids (asserting 201).
     pub fn create_group(&self, name: &str, members: &[&str]) -> Value {
-        let members: Vec<Value> =
-            members.iter().map(|m| serde_json::json!({"value": m})).collect();
+        let members: Vec<Value> = members
+            .iter()
+            .map(|m| serde_json::json!({"value": m}))
+            .collect();
         let r = self.post(
             "/Groups",
             &serde_json::json!({"schemas": [GROUP], "displayName": name, "members": members}),
@@ -242,7 +265,8 @@ impl Req<'_> {
     }
 
     pub fn json(self, body: &Value) -> Resp {
-        self.header("Content-Type", "application/scim+json").body(Some(&body.to_string()))
+        self.header("Content-Type", "application/scim+json")
+            .body(Some(&body.to_string()))
     }
 
     pub fn body(self, body: Option<&str>) -> Resp {
@@ -263,11 +287,19 @@ impl Req<'_> {
         let headers = resp
             .headers_names()
             .into_iter()
-            .filter_map(|n| resp.header(&n).map(|v| (n.to_ascii_lowercase(), v.to_owned())))
+            .filter_map(|n| {
+                resp.header(&n)
+                    .map(|v| (n.to_ascii_lowercase(), v.to_owned()))
+            })
             .collect();
         let text = resp.into_string().unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, headers, text, body }
+        Resp {
+            status,
+            headers,
+            text,
+            body,
+        }
     }
 }
 
@@ -288,10 +320,29 @@ impl Resp {
     #[track_caller]
     pub fn assert_error(&self, status: u16, scim_type: Option<&str>) {
         assert_eq!(self.status, status, "{}", self.text);
-        assert_eq!(self.header("content-type"), Some("application/scim+json"), "{}", self.text);
-        assert_eq!(self.body["schemas"], serde_json::json!([ERROR]), "{}", self.text);
-        assert_eq!(self.body["status"], Value::String(status.to_string()), "{}", self.text);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/scim+json"),
+            "{}",
+            self.text
+        );
+        assert_eq!(
+            self.body["schemas"],
+            serde_json::json!([ERROR]),
+            "{}",
+            self.text
+        );
+        assert_eq!(
+            self.body["status"],
+            Value::String(status.to_string()),
+            "{}",
+            self.text
+        );
         assert_eq!(self.body["scimType"].as_str(), scim_type, "{}", self.text);
-        assert!(self.body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{}", self.text);
+        assert!(
+            self.body["detail"].as_str().is_some_and(|d| !d.is_empty()),
+            "{}",
+            self.text
+        );
     }
 }

@@ -1,5 +1,12 @@
 //! Black-box tests: the real server (the same `run` as `main`) on a free port, spoken to over
 //! HTTP, on SQLite and, when `SCIM_TEST_POSTGRES_URL` is set, on PostgreSQL.
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "tests: helpers and macro-generated cases abort loudly on a failed step"
+)]
 
 mod harness;
 

@@ -111,9 +111,16 @@ fn every_rfc_7643_attribute_round_trips(backend: Backend) {
 
 fn password_is_write_only(backend: Backend) {
     let s = Server::start(backend);
-    let r = s.post("/Users", &json!({"schemas": [USER], "userName": "p", "password": "t1meMachine"}));
+    let r = s.post(
+        "/Users",
+        &json!({"schemas": [USER], "userName": "p", "password": "t1meMachine"}),
+    );
     assert_eq!(r.status, 201);
-    assert!(!r.text.contains("password") && !r.text.contains("t1meMachine"), "{}", r.text);
+    assert!(
+        !r.text.contains("password") && !r.text.contains("t1meMachine"),
+        "{}",
+        r.text
+    );
     let id = r.body["id"].as_str().unwrap();
     let got = s.get(&format!("/Users/{id}?attributes=password"));
     assert!(!got.text.contains("password"), "{}", got.text);
@@ -137,7 +144,10 @@ fn read_only_input_is_ignored(backend: Backend) {
 fn user_name_is_unique_regardless_of_case(backend: Backend) {
     let s = Server::start(backend);
     s.create_user("Alice@Example.com");
-    let r = s.post("/Users", &json!({"schemas": [USER], "userName": "alice@example.COM"}));
+    let r = s.post(
+        "/Users",
+        &json!({"schemas": [USER], "userName": "alice@example.COM"}),
+    );
     r.assert_error(409, Some("uniqueness"));
     let bob = s.create_user("bob");
     let r = s.put(
@@ -168,7 +178,8 @@ fn get_put_delete_lifecycle(backend: Backend) {
     assert_eq!(s.delete(&path).status, 204);
     s.get(&path).assert_error(404, None);
     s.delete(&path).assert_error(404, None);
-    s.put(&path, &json!({"schemas": [USER], "userName": "carol"})).assert_error(404, None);
+    s.put(&path, &json!({"schemas": [USER], "userName": "carol"}))
+        .assert_error(404, None);
 }
 
 fn put_that_changes_nothing_keeps_the_version(backend: Backend) {
@@ -186,17 +197,38 @@ fn if_match_and_if_none_match(backend: Backend) {
     let u = s.create_user("erin");
     let path = format!("/Users/{}", u["id"].as_str().unwrap());
     let body = json!({"schemas": [USER], "userName": "erin", "title": "x"});
-    let r = s.req("PUT", &path).header("If-Match", "W/\"7\"").json(&body);
+    let r = s
+        .req("PUT", &path)
+        .header("If-Match", "W/\"7\"")
+        .json(&body);
     r.assert_error(412, None);
-    let r = s.req("PUT", &path).header("If-Match", "W/\"1\"").json(&body);
+    let r = s
+        .req("PUT", &path)
+        .header("If-Match", "W/\"1\"")
+        .json(&body);
     assert_eq!(r.status, 200);
-    let r = s.req("GET", &path).header("If-None-Match", "W/\"2\"").send();
+    let r = s
+        .req("GET", &path)
+        .header("If-None-Match", "W/\"2\"")
+        .send();
     assert_eq!(r.status, 304);
     assert_eq!(r.header("etag"), Some("W/\"2\""));
-    let r = s.req("GET", &path).header("If-None-Match", "W/\"1\"").send();
+    let r = s
+        .req("GET", &path)
+        .header("If-None-Match", "W/\"1\"")
+        .send();
     assert_eq!(r.status, 200);
-    s.req("DELETE", &path).header("If-Match", "W/\"1\"").send().assert_error(412, None);
-    assert_eq!(s.req("DELETE", &path).header("If-Match", "W/\"2\"").send().status, 204);
+    s.req("DELETE", &path)
+        .header("If-Match", "W/\"1\"")
+        .send()
+        .assert_error(412, None);
+    assert_eq!(
+        s.req("DELETE", &path)
+            .header("If-Match", "W/\"2\"")
+            .send()
+            .status,
+        204
+    );
 }
 
 fn list_pages_with_start_index_and_count(backend: Backend) {
@@ -207,16 +239,29 @@ fn list_pages_with_start_index_and_count(backend: Backend) {
     }
     let page = |q: &str| s.get(&format!("/Users?{q}")).body;
     let all = page("");
-    assert_eq!(all["schemas"], json!(["urn:ietf:params:scim:api:messages:2.0:ListResponse"]));
+    assert_eq!(
+        all["schemas"],
+        json!(["urn:ietf:params:scim:api:messages:2.0:ListResponse"])
+    );
     assert_eq!(all["totalResults"], 5);
     assert_eq!(all["itemsPerPage"], 5);
     assert_eq!(all["startIndex"], 1);
-    let ids: Vec<Value> = all["Resources"].as_array().unwrap().iter().map(|r| r["id"].clone()).collect();
+    let ids: Vec<Value> = all["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].clone())
+        .collect();
     let p = page("startIndex=2&count=2");
     assert_eq!(p["totalResults"], 5);
     assert_eq!(p["itemsPerPage"], 2);
     assert_eq!(p["startIndex"], 2);
-    let got: Vec<Value> = p["Resources"].as_array().unwrap().iter().map(|r| r["id"].clone()).collect();
+    let got: Vec<Value> = p["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].clone())
+        .collect();
     assert_eq!(got, ids[1..3].to_vec());
     // RFC 7644 §3.4.2.4: startIndex below 1 is 1; count 0 gives only the total; negative is 0.
     assert_eq!(page("startIndex=0&count=1")["Resources"][0]["id"], ids[0]);
@@ -254,13 +299,24 @@ fn starter_filters(backend: Backend) {
     assert_eq!(count("userName eq \"barbara.jensen\""), 1);
     assert_eq!(count("USERNAME EQ \"BARBARA.JENSEN\""), 1);
     assert_eq!(count("externalId eq \"hr-1001\""), 1);
-    assert_eq!(count("externalId eq \"HR-1001\""), 0, "externalId is caseExact");
+    assert_eq!(
+        count("externalId eq \"HR-1001\""),
+        0,
+        "externalId is caseExact"
+    );
     assert_eq!(count(&format!("id eq \"{id}\"")), 1);
     assert_eq!(count("emails.value eq \"BABS@jensen.org\""), 1);
     assert_eq!(count("emails[value eq \"bjensen@example.com\"]"), 1);
     assert_eq!(count("userName sw \"barb\""), 1);
-    assert_eq!(count("userName co \"%\""), 0, "LIKE metacharacters match literally");
-    assert_eq!(count("userName eq \"nobody\" or externalId eq \"hr-1001\""), 1);
+    assert_eq!(
+        count("userName co \"%\""),
+        0,
+        "LIKE metacharacters match literally"
+    );
+    assert_eq!(
+        count("userName eq \"nobody\" or externalId eq \"hr-1001\""),
+        1
+    );
     assert_eq!(count("not (userName eq \"barbara.jensen\")"), 1);
     assert_eq!(count("active eq true"), 1);
     assert_eq!(count("meta.created gt \"2000-01-01T00:00:00Z\""), 2);
@@ -283,10 +339,17 @@ fn validation_errors(backend: Backend) {
     .assert_error(400, Some("invalidValue"));
     post(json!({"schemas": [USER], "userName": "x", ENTERPRISE: {"manager": 5}}))
         .assert_error(400, Some("invalidValue"));
-    s.get("/Users?filter=userName%20eq").assert_error(400, Some("invalidFilter"));
-    s.get("/Users?filter=shoeSize%20eq%201").assert_error(400, Some("invalidFilter"));
-    s.get("/Users?attributes=a%20b").assert_error(400, Some("invalidSyntax"));
-    assert_eq!(s.get("/Users").body["totalResults"], 0, "nothing was written");
+    s.get("/Users?filter=userName%20eq")
+        .assert_error(400, Some("invalidFilter"));
+    s.get("/Users?filter=shoeSize%20eq%201")
+        .assert_error(400, Some("invalidFilter"));
+    s.get("/Users?attributes=a%20b")
+        .assert_error(400, Some("invalidSyntax"));
+    assert_eq!(
+        s.get("/Users").body["totalResults"],
+        0,
+        "nothing was written"
+    );
 }
 
 fn attributes_and_excluded_attributes(backend: Backend) {
@@ -298,16 +361,26 @@ fn attributes_and_excluded_attributes(backend: Backend) {
         vec!["schemas", "id", "userName"]
     );
     let id = r.body["id"].as_str().unwrap();
-    let r = s.get(&format!("/Users/{id}?attributes=name.givenName,emails.value"));
+    let r = s.get(&format!(
+        "/Users/{id}?attributes=name.givenName,emails.value"
+    ));
     assert_eq!(r.body["name"], json!({"givenName": "Barbara"}));
-    assert_eq!(r.body["emails"], json!([{"value": "bjensen@example.com"}, {"value": "babs@jensen.org"}]));
+    assert_eq!(
+        r.body["emails"],
+        json!([{"value": "bjensen@example.com"}, {"value": "babs@jensen.org"}])
+    );
     assert!(r.body.get("userName").is_none() && r.body.get("meta").is_none());
-    let r = s.get(&format!("/Users/{id}?excludedAttributes=emails,{ENTERPRISE}"));
+    let r = s.get(&format!(
+        "/Users/{id}?excludedAttributes=emails,{ENTERPRISE}"
+    ));
     assert!(r.body.get("emails").is_none() && r.body.get(ENTERPRISE).is_none());
     assert_eq!(r.body["schemas"], json!([USER]));
     assert_eq!(r.body["userName"], "bjensen@example.com");
     let r = s.get(&format!("/Users?attributes={ENTERPRISE}:department"));
-    assert_eq!(r.body["Resources"][0][ENTERPRISE], json!({"department": "Tour Operations"}));
+    assert_eq!(
+        r.body["Resources"][0][ENTERPRISE],
+        json!({"department": "Tour Operations"})
+    );
     assert_eq!(r.body["Resources"][0]["id"], id);
 }
 
@@ -326,7 +399,10 @@ fn enterprise_manager_is_an_object(backend: Backend) {
 
 fn okta_entra_boolean_strings_are_accepted(backend: Backend) {
     let s = Server::start(backend);
-    let r = s.post("/Users", &json!({"schemas": [USER], "userName": "okta", "active": "False"}));
+    let r = s.post(
+        "/Users",
+        &json!({"schemas": [USER], "userName": "okta", "active": "False"}),
+    );
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["active"], false);
 }

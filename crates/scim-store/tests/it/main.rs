@@ -1,5 +1,10 @@
 //! Store tests on both backends: migrations up, down and up again; the hand-kept `schema.rs`
 //! matching the migrated tables; the tenant-first rule for every unique index.
+#![expect(
+    clippy::unwrap_used,
+    clippy::panic,
+    reason = "tests: helpers and macro-generated cases abort loudly on a failed step"
+)]
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -15,9 +20,14 @@ struct Db {
 
 impl Db {
     fn sqlite() -> Db {
-        let dir = std::env::temp_dir().join(format!("scim-store-{}", uuid::Uuid::new_v4().simple()));
+        let dir =
+            std::env::temp_dir().join(format!("scim-store-{}", uuid::Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
-        Db { url: format!("sqlite://{}/t.db", dir.display()), cleanup: None, dir: Some(dir) }
+        Db {
+            url: format!("sqlite://{}/t.db", dir.display()),
+            cleanup: None,
+            dir: Some(dir),
+        }
     }
 
     fn postgres() -> Option<Db> {
@@ -27,7 +37,9 @@ impl Db {
             _ => return None,
         };
         let schema = format!("s_{}", uuid::Uuid::new_v4().simple());
-        connect(&base).batch_execute(&format!("CREATE SCHEMA {schema}")).unwrap();
+        connect(&base)
+            .batch_execute(&format!("CREATE SCHEMA {schema}"))
+            .unwrap();
         let sep = if base.contains('?') { '&' } else { '?' };
         Some(Db {
             url: format!("{base}{sep}options=-csearch_path%3D{schema}"),
@@ -37,7 +49,9 @@ impl Db {
     }
 
     fn all() -> Vec<Db> {
-        std::iter::once(Db::sqlite()).chain(Db::postgres()).collect()
+        std::iter::once(Db::sqlite())
+            .chain(Db::postgres())
+            .collect()
     }
 }
 
@@ -90,7 +104,12 @@ fn migrations_run_up_down_up_to_the_same_schema() {
         let mut conn = connect(&db.url);
         migrate::run(&mut conn).unwrap();
         let first = shape(&mut conn);
-        assert!(first.iter().any(|c| c.starts_with("users.user_name_folded")), "{first:?}");
+        assert!(
+            first
+                .iter()
+                .any(|c| c.starts_with("users.user_name_folded")),
+            "{first:?}"
+        );
         migrate::revert_all(&mut conn).unwrap();
         assert!(shape(&mut conn).is_empty(), "down leaves nothing behind");
         migrate::run(&mut conn).unwrap();
@@ -112,7 +131,10 @@ fn every_unique_index_starts_with_tenant_id() {
             if index.contains("tenants") || index.contains("tokens") {
                 continue;
             }
-            let cols = index.split_once('(').map(|(_, c)| c.trim()).unwrap_or_default();
+            let cols = index
+                .split_once('(')
+                .map(|(_, c)| c.trim())
+                .unwrap_or_default();
             assert!(cols.starts_with("tenant_id"), "{index}");
         }
         assert!(unique.len() >= 2, "{unique:?}");
