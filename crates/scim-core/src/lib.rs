@@ -5,6 +5,7 @@ pub mod discovery;
 pub mod error;
 pub mod etag;
 pub mod password;
+pub mod patch;
 pub mod projection;
 pub mod query;
 pub mod render;

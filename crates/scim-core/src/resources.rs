@@ -9,6 +9,7 @@ use crate::discovery::LIST_RESPONSE;
 use crate::error::{Error, Result};
 use crate::etag;
 use crate::password;
+use crate::patch::{self, MemberChange};
 use crate::projection::Projection;
 use crate::query::{self, Paging, StoreQuery};
 use crate::render::{self, Derived};
@@ -107,7 +108,8 @@ impl<S: Store> Service<'_, S> {
         if_match: Option<&str>,
         proj: &Projection,
     ) -> Result<Output> {
-        self.store.write(self.tenant, |tx| {
+        self.write_retrying(if_match, |tx| {
+            let body = body.clone();
             let existing = tx.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
             etag::check_if_match(if_match, existing.version)?;
             let Validated {
@@ -155,6 +157,98 @@ impl<S: Store> Service<'_, S> {
             }
             self.output(tx, &write.record, proj)
         })
+    }
+
+    /// RFC 7644 §3.5.2: modifies a resource with a PatchOp request. Version and `lastModified`
+    /// change only when something changed.
+    pub fn patch(
+        &self,
+        kind: ResourceKind,
+        id: &str,
+        body: Value,
+        if_match: Option<&str>,
+        proj: &Projection,
+    ) -> Result<Output> {
+        let ops = patch::parse(body)?;
+        self.write_retrying(if_match, |tx| {
+            let existing = tx.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
+            etag::check_if_match(if_match, existing.version)?;
+            let patched = patch::apply(self.registry, kind, &existing, &ops)?;
+            let Validated {
+                schemas,
+                data,
+                password,
+                ..
+            } = validate::resource(self.registry, kind, patched.body, Some(&existing))?;
+            let mut members_changed = false;
+            for change in patched.members {
+                members_changed |= match change {
+                    MemberChange::Add(list) => {
+                        let refs = resolve_members(tx, id, &list)?;
+                        tx.add_members(id, &refs)? > 0
+                    }
+                    MemberChange::Remove(ids) => tx.remove_members(id, Some(&ids))? > 0,
+                    MemberChange::RemoveAll => tx.remove_members(id, None)? > 0,
+                    MemberChange::Replace(list) => {
+                        let refs = resolve_members(tx, id, &list)?;
+                        let mut now: Vec<String> =
+                            tx.members(id)?.into_iter().map(|m| m.value).collect();
+                        now.sort();
+                        let new: Vec<String> = refs.iter().map(|m| m.value.clone()).collect();
+                        if now == new {
+                            false
+                        } else {
+                            tx.set_members(id, &refs)?;
+                            true
+                        }
+                    }
+                };
+            }
+            if schemas == existing.schemas
+                && data == existing.data
+                && password.is_none()
+                && !members_changed
+            {
+                return self.output(tx, &existing, proj);
+            }
+            let password_hash = password.as_deref().map(password::hash).transpose()?;
+            let record = Record {
+                id: existing.id.clone(),
+                kind,
+                schemas,
+                data,
+                version: existing.version + 1,
+                created: existing.created,
+                last_modified: self.clock.now(),
+            };
+            let write = WriteRecord {
+                index: index_keys(&record),
+                record,
+                password_hash,
+            };
+            tx.update(&write, existing.version)?;
+            self.output(tx, &write.record, proj)
+        })
+    }
+
+    /// Runs a read-modify-write transaction. Without `If-Match` the client asked for no
+    /// version check, so losing a race to a concurrent writer (the version moved between our
+    /// read and our conditional update) is retried on the new version instead of failing.
+    fn write_retrying<T>(
+        &self,
+        if_match: Option<&str>,
+        f: impl Fn(&mut dyn Tx) -> Result<T>,
+    ) -> Result<T> {
+        const ATTEMPTS: usize = 8;
+        let mut attempt = 1;
+        loop {
+            match self.store.write(self.tenant, &f) {
+                Err(Error::PreconditionFailed(_)) if if_match.is_none() && attempt < ATTEMPTS => {
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// RFC 7644 §3.6: deletes a resource and every membership it takes part in.

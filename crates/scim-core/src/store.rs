@@ -37,6 +37,11 @@ pub trait Tx {
     fn members(&mut self, group_id: &str) -> Result<Vec<Member>>;
     /// Replaces the whole member list of a group.
     fn set_members(&mut self, group_id: &str, members: &[MemberRef]) -> Result<()>;
+    /// Adds members to a group, keeping existing ones once; returns how many were new. Costs
+    /// what is added, whatever the size of the group.
+    fn add_members(&mut self, group_id: &str, members: &[MemberRef]) -> Result<usize>;
+    /// Removes the given member ids (all members when `None`); returns how many went.
+    fn remove_members(&mut self, group_id: &str, ids: Option<&[String]>) -> Result<usize>;
     /// The groups a resource belongs to, directly and through nested groups.
     fn groups_of(&mut self, member_id: &str) -> Result<Vec<GroupRef>>;
 }

@@ -90,7 +90,7 @@ pub fn serve<S: Store>(
                 default_count: config.default_count,
                 max_results: config.max_results,
             },
-            patch: false,
+            patch: true,
             sort: false,
         },
     });

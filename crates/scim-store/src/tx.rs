@@ -513,6 +513,51 @@ impl Tx for DieselTx<'_> {
         Ok(())
     }
 
+    fn add_members(&mut self, group_id: &str, members: &[MemberRef]) -> Result<usize, Error> {
+        let mut added = 0;
+        for chunk in members.chunks(CHUNK) {
+            let rows: Vec<_> = chunk
+                .iter()
+                .map(|m| {
+                    (
+                        group_members::tenant_id.eq(&self.tenant),
+                        group_members::group_id.eq(group_id),
+                        group_members::member_id.eq(&m.value),
+                        group_members::member_type.eq(m.kind.name()),
+                    )
+                })
+                .collect();
+            // The primary key (tenant, group, member) keeps a member once; a member already
+            // present is skipped by the index, without reading the group's other rows.
+            added += crate::on_conn!(&mut *self.conn, |c| {
+                diesel::insert_into(group_members::table)
+                    .values(&rows)
+                    .on_conflict_do_nothing()
+                    .execute(c)
+            })
+            .map_err(db)?;
+        }
+        Ok(added)
+    }
+
+    fn remove_members(&mut self, group_id: &str, ids: Option<&[String]>) -> Result<usize, Error> {
+        let scope = || {
+            group_members::table
+                .filter(group_members::tenant_id.eq(&self.tenant))
+                .filter(group_members::group_id.eq(group_id))
+        };
+        let Some(ids) = ids else {
+            return diesel::delete(scope()).execute(self.conn).map_err(db);
+        };
+        let mut removed = 0;
+        for chunk in ids.chunks(CHUNK) {
+            removed += diesel::delete(scope().filter(group_members::member_id.eq_any(chunk)))
+                .execute(self.conn)
+                .map_err(db)?;
+        }
+        Ok(removed)
+    }
+
     fn groups_of(&mut self, member_id: &str) -> Result<Vec<GroupRef>, Error> {
         let rows: Vec<GroupOfRow> = diesel::sql_query(GROUPS_OF_SQL)
             .bind::<Text, _>(&self.tenant)

@@ -48,7 +48,7 @@ pub fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
                     web::resource("/{kind:Users|Groups}/{id}")
                         .route(web::get().to(resources::get::<S>))
                         .route(web::put().to(resources::replace::<S>))
-                        .route(web::patch().to(not_offered))
+                        .route(web::patch().to(resources::patch::<S>))
                         .route(web::delete().to(resources::delete::<S>)),
                 ),
         )

@@ -120,6 +120,42 @@ pub async fn replace<S: Store>(
     Ok(response::resource(StatusCode::OK, out))
 }
 
+/// `PATCH /Users/{id}`, `PATCH /Groups/{id}`: 200 with the resource, or 204 when the client
+/// sends `Prefer: return=minimal` (RFC 7240), as RFC 7644 §3.5.2 allows either.
+pub async fn patch<S: Store>(
+    state: web::Data<AppState<S>>,
+    req: HttpRequest,
+    path: web::Path<(String, String)>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (kind, id) = path.into_inner();
+    let kind = kind_of(&kind)?;
+    let principal = auth::require(&state, &req, token::WRITE).await?;
+    let body = json_body(&req, &body)?;
+    let params = Params::of(&req)?;
+    let minimal = header_of(&req, header::HeaderName::from_static("prefer")).is_some_and(|p| {
+        p.split(',')
+            .any(|p| p.trim().eq_ignore_ascii_case("return=minimal"))
+    });
+    // A minimal answer needs no members list, however large the group.
+    let proj = if minimal {
+        scim_core::projection::Projection::parse(state.registry, Some("id"), None)?
+    } else {
+        projection(&state, &params)?
+    };
+    let if_match = header_of(&req, header::IF_MATCH).map(str::to_owned);
+    let out = with_service(&state, principal, base_url(&req), move |s| {
+        s.patch(kind, &id, body, if_match.as_deref(), &proj)
+    })
+    .await?;
+    if minimal {
+        return Ok(HttpResponse::NoContent()
+            .insert_header((header::ETAG, out.etag))
+            .finish());
+    }
+    Ok(response::resource(StatusCode::OK, out))
+}
+
 /// `DELETE /Users/{id}`, `DELETE /Groups/{id}`
 pub async fn delete<S: Store>(
     state: web::Data<AppState<S>>,

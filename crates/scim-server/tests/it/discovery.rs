@@ -42,7 +42,7 @@ fn service_provider_config(backend: Backend) {
     let s = Server::start(backend);
     let b = open_get(&s, "/ServiceProviderConfig").body;
     assert_eq!(b["schemas"], json!([SPC]));
-    assert_eq!(b["patch"]["supported"], false);
+    assert_eq!(b["patch"]["supported"], true);
     assert_eq!(b["bulk"]["supported"], false);
     assert_eq!(b["filter"]["supported"], true);
     assert_eq!(b["filter"]["maxResults"], 1000);

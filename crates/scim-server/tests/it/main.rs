@@ -14,4 +14,5 @@ mod cli;
 mod discovery;
 mod errors;
 mod groups;
+mod patch;
 mod users;
