@@ -205,11 +205,8 @@ impl<'r> Ctx<'_, 'r> {
             ));
         };
         for (key, v) in obj {
-            if ["schemas", "id", "meta"]
-                .iter()
-                .any(|k| key.eq_ignore_ascii_case(k))
-            {
-                continue; // Read-only attributes echoed back by clients are ignored.
+            if echoed(&key) {
+                continue;
             }
             if let Some(ext) = self.registry.extension(self.kind, &key) {
                 let Value::Object(inner) = v else {
@@ -218,7 +215,7 @@ impl<'r> Ctx<'_, 'r> {
                         ext.id
                     )));
                 };
-                for (k2, v2) in inner {
+                for (k2, v2) in inner.into_iter().filter(|(k, _)| !echoed(k)) {
                     let target = self.resolve_in(Some(ext), &k2)?;
                     self.apply(op, target, Some(v2), false)?;
                 }
@@ -398,6 +395,13 @@ impl<'r> Ctx<'_, 'r> {
         self.members.push(change);
         Ok(())
     }
+}
+
+/// Read-only keys that clients echo back inside values (Okta, Entra, scim2-tester): ignored.
+fn echoed(key: &str) -> bool {
+    ["schemas", "id", "meta"]
+        .iter()
+        .any(|k| key.eq_ignore_ascii_case(k))
 }
 
 /// The ids named by `value eq "x"` or an `or` of such.

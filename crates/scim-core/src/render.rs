@@ -61,15 +61,11 @@ pub fn resource(record: &Record, derived: Derived, base_url: &str) -> Value {
             let members = members
                 .into_iter()
                 .map(|m| {
-                    let mut v = json!({
+                    json!({
                         "value": m.value,
                         "$ref": format!("{base_url}{}/{}", m.kind.endpoint(), m.value),
                         "type": m.kind.name(),
-                    });
-                    if let (Some(d), Some(obj)) = (m.display, v.as_object_mut()) {
-                        obj.insert("display".into(), json!(d));
-                    }
-                    v
+                    })
                 })
                 .collect();
             out.insert("members".into(), Value::Array(members));

@@ -82,15 +82,14 @@ pub struct MemberRef {
     pub kind: ResourceKind,
 }
 
-/// A group member as read back, with its current display name.
+/// A group member as read back. RFC 7643 §8.7.1 gives members `value`, `$ref` and `type`
+/// only, so listing a large group reads the membership table alone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Member {
     /// The member's id.
     pub value: String,
     /// User or Group.
     pub kind: ResourceKind,
-    /// The member's `displayName` (or `userName` for users without one).
-    pub display: Option<String>,
 }
 
 /// A group a user belongs to, directly or through nested groups (`User.groups`).

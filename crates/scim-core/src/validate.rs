@@ -357,7 +357,8 @@ fn member_list(value: Value) -> Result<Vec<MemberInput>> {
     Ok(out)
 }
 
-/// One member object (`$ref` and `display` are derived by the server and ignored).
+/// One member object. `$ref` is derived by the server; `display`, which clients such as Okta
+/// send though RFC 7643 §8.7.1 does not define it for members, is ignored.
 pub fn member(item: Value) -> Result<MemberInput> {
     let Value::Object(obj) = item else {
         return Err(Error::InvalidValue(

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Nullable, Text};
+use diesel::sql_types::{Bool, Text};
 use scim_core::Error;
 use scim_core::query::StoreQuery;
 use scim_core::render::timestamp;
@@ -132,16 +132,6 @@ struct GroupWrite<'a> {
 }
 
 #[derive(QueryableByName)]
-struct MemberRow {
-    #[diesel(sql_type = Text)]
-    member_id: String,
-    #[diesel(sql_type = Text)]
-    member_type: String,
-    #[diesel(sql_type = Nullable<Text>)]
-    display: Option<String>,
-}
-
-#[derive(QueryableByName)]
 struct GroupOfRow {
     #[diesel(sql_type = Text)]
     group_id: String,
@@ -151,18 +141,9 @@ struct GroupOfRow {
     direct: bool,
 }
 
-// `$1` is the tenant and `$2` the member in both statements below. SQLite reads `$N` as a named
+// `$1` is the tenant and `$2` the member in the statement below. SQLite reads `$N` as a named
 // parameter numbered by first appearance, so one text serves both backends as long as the
 // parameters first appear in order.
-const MEMBERS_SQL: &str = "\
-SELECT m.member_id AS member_id, m.member_type AS member_type,
-       COALESCE(u.display_name, u.user_name, g.display_name) AS display
-FROM group_members m
-LEFT JOIN users u ON m.member_type = 'User' AND u.tenant_id = m.tenant_id AND u.id = m.member_id
-LEFT JOIN groups g ON m.member_type = 'Group' AND g.tenant_id = m.tenant_id AND g.id = m.member_id
-WHERE m.tenant_id = $1 AND m.group_id = $2
-ORDER BY m.member_id";
-
 // UNION (not UNION ALL) stops at groups already seen, so membership cycles terminate.
 const GROUPS_OF_SQL: &str = "\
 WITH RECURSIVE ancestors(group_id) AS (
@@ -464,21 +445,22 @@ impl Tx for DieselTx<'_> {
     }
 
     fn members(&mut self, group_id: &str) -> Result<Vec<Member>, Error> {
-        let rows: Vec<MemberRow> = diesel::sql_query(MEMBERS_SQL)
-            .bind::<Text, _>(&self.tenant)
-            .bind::<Text, _>(group_id)
+        let rows: Vec<(String, String)> = group_members::table
+            .filter(group_members::tenant_id.eq(&self.tenant))
+            .filter(group_members::group_id.eq(group_id))
+            .order(group_members::member_id.asc())
+            .select((group_members::member_id, group_members::member_type))
             .load(self.conn)
             .map_err(db)?;
         Ok(rows
             .into_iter()
-            .map(|r| Member {
-                kind: if r.member_type == "Group" {
+            .map(|(value, kind)| Member {
+                kind: if kind == "Group" {
                     ResourceKind::Group
                 } else {
                     ResourceKind::User
                 },
-                value: r.member_id,
-                display: r.display,
+                value,
             })
             .collect())
     }
