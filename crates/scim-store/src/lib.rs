@@ -68,6 +68,7 @@ impl Store for DieselStore {
             f(&mut tx::DieselTx {
                 conn,
                 tenant: tenant.0.clone(),
+                write: false,
             })
         })
     }
@@ -81,6 +82,7 @@ impl Store for DieselStore {
             f(&mut tx::DieselTx {
                 conn,
                 tenant: tenant.0.clone(),
+                write: true,
             })
         })
     }

@@ -26,6 +26,10 @@ pub struct DieselTx<'a> {
     pub conn: &'a mut AnyConnection,
     /// The tenant every statement is scoped to.
     pub tenant: String,
+    /// Whether this is a write transaction: reads of a resource then lock its row on
+    /// PostgreSQL, so concurrent read-modify-write requests queue instead of conflicting.
+    /// (SQLite write transactions already hold the database lock from `BEGIN IMMEDIATE`.)
+    pub write: bool,
 }
 
 #[derive(Queryable)]
@@ -252,18 +256,33 @@ impl Tx for DieselTx<'_> {
     }
 
     fn get(&mut self, kind: ResourceKind, id: &str) -> Result<Option<Record>, Error> {
-        let row: Option<UserRow> = match kind {
-            ResourceKind::User => users::table
-                .filter(users::tenant_id.eq(&self.tenant))
+        let tenant = self.tenant.as_str();
+        let row: Option<UserRow> = match (kind, &mut *self.conn) {
+            (ResourceKind::User, AnyConnection::Postgres(c)) if self.write => users::table
+                .filter(users::tenant_id.eq(tenant))
                 .filter(users::id.eq(id))
                 .select(USER_COLUMNS)
-                .first(self.conn)
+                .for_update()
+                .first(c)
                 .optional(),
-            ResourceKind::Group => groups::table
-                .filter(groups::tenant_id.eq(&self.tenant))
+            (ResourceKind::Group, AnyConnection::Postgres(c)) if self.write => groups::table
+                .filter(groups::tenant_id.eq(tenant))
                 .filter(groups::id.eq(id))
                 .select(GROUP_COLUMNS)
-                .first(self.conn)
+                .for_update()
+                .first(c)
+                .optional(),
+            (ResourceKind::User, conn) => users::table
+                .filter(users::tenant_id.eq(tenant))
+                .filter(users::id.eq(id))
+                .select(USER_COLUMNS)
+                .first(conn)
+                .optional(),
+            (ResourceKind::Group, conn) => groups::table
+                .filter(groups::tenant_id.eq(tenant))
+                .filter(groups::id.eq(id))
+                .select(GROUP_COLUMNS)
+                .first(conn)
                 .optional(),
         }
         .map_err(db)?;

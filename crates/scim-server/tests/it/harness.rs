@@ -278,28 +278,7 @@ impl Req<'_> {
             Some(b) => req.send_string(b),
             None => req.call(),
         };
-        let resp = match result {
-            Ok(r) => r,
-            Err(ureq::Error::Status(_, r)) => r,
-            Err(e) => panic!("{} {}: {e}", self.method, self.url),
-        };
-        let status = resp.status();
-        let headers = resp
-            .headers_names()
-            .into_iter()
-            .filter_map(|n| {
-                resp.header(&n)
-                    .map(|v| (n.to_ascii_lowercase(), v.to_owned()))
-            })
-            .collect();
-        let text = resp.into_string().unwrap_or_default();
-        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp {
-            status,
-            headers,
-            text,
-            body,
-        }
+        into_resp(&self.method, &self.url, result)
     }
 }
 
@@ -344,5 +323,107 @@ impl Resp {
             "{}",
             self.text
         );
+    }
+}
+
+/// A second server *process* (the real binary) on the same database as `server`, for tests
+/// that two processes behind one load balancer agree.
+pub struct Process {
+    pub base: String,
+    child: std::process::Child,
+    agent: ureq::Agent,
+}
+
+impl Process {
+    pub fn spawn(server: &Server) -> Process {
+        // Bind, read the port, release it, and hand it to the child: the race with another
+        // bind in between is harmless on loopback in a test run.
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_scim-server"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", &server.db.url)
+            .env("SCIM_POOL_SIZE", "4")
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let agent = ureq::AgentBuilder::new()
+            .timeout(Duration::from_secs(30))
+            .build();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while agent.get(&format!("{base}/healthz")).call().is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "second process did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Process { base, child, agent }
+    }
+
+    /// A request to this process with the bootstrap token.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Resp {
+        let mut req = self
+            .agent
+            .request(method, &format!("{}/scim/v2{path}", self.base))
+            .set("Authorization", &format!("Bearer {TOKEN}"));
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        if body.is_some() {
+            req = req.set("Content-Type", "application/scim+json");
+        }
+        into_resp(
+            method,
+            path,
+            match body {
+                Some(b) => req.send_string(&b.to_string()),
+                None => req.call(),
+            },
+        )
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn into_resp(method: &str, url: &str, result: Result<ureq::Response, ureq::Error>) -> Resp {
+    let resp = match result {
+        Ok(r) => r,
+        Err(ureq::Error::Status(_, r)) => r,
+        Err(e) => panic!("{method} {url}: {e}"),
+    };
+    let status = resp.status();
+    let headers = resp
+        .headers_names()
+        .into_iter()
+        .filter_map(|n| {
+            resp.header(&n)
+                .map(|v| (n.to_ascii_lowercase(), v.to_owned()))
+        })
+        .collect();
+    let text = resp.into_string().unwrap_or_default();
+    let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp {
+        status,
+        headers,
+        text,
+        body,
     }
 }

@@ -11,6 +11,7 @@
 mod harness;
 
 mod cli;
+mod concurrency;
 mod discovery;
 mod errors;
 mod groups;
