@@ -2,6 +2,8 @@
 //! Groups: validation, password hashing, membership resolution, versions, then one store
 //! transaction, then rendering and projection.
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::{Value, json};
 
 use crate::clock::Clock;
@@ -367,22 +369,32 @@ fn resolve_members(
     group_id: &str,
     members: &[MemberInput],
 ) -> Result<Vec<MemberRef>> {
-    let mut ids: Vec<String> = members.iter().map(|m| m.value.clone()).collect();
-    ids.sort();
-    ids.dedup();
-    if ids.iter().any(|id| id == group_id) {
+    // Sets and maps, not scans: a group may be created with 100,000 members at once.
+    let mut wanted: HashMap<&str, Option<ResourceKind>> = HashMap::with_capacity(members.len());
+    for m in members {
+        let kind = wanted.entry(m.value.as_str()).or_insert(m.kind);
+        if kind.is_none() {
+            *kind = m.kind;
+        }
+    }
+    if wanted.contains_key(group_id) {
         return Err(Error::InvalidValue(
             "a group cannot be a member of itself".into(),
         ));
     }
-    let users = tx.existing(ResourceKind::User, &ids)?;
-    let groups = tx.existing(ResourceKind::Group, &ids)?;
+    let mut ids: Vec<String> = wanted.keys().map(|id| (*id).to_owned()).collect();
+    ids.sort();
+    let users: HashSet<String> = tx.existing(ResourceKind::User, &ids)?.into_iter().collect();
+    let groups: HashSet<String> = tx
+        .existing(ResourceKind::Group, &ids)?
+        .into_iter()
+        .collect();
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
-        let wanted = members.iter().find(|m| m.value == id).and_then(|m| m.kind);
-        let kind = if users.contains(&id) && wanted != Some(ResourceKind::Group) {
+        let want = wanted.get(id.as_str()).copied().flatten();
+        let kind = if users.contains(&id) && want != Some(ResourceKind::Group) {
             ResourceKind::User
-        } else if groups.contains(&id) && wanted != Some(ResourceKind::User) {
+        } else if groups.contains(&id) && want != Some(ResourceKind::User) {
             ResourceKind::Group
         } else {
             return Err(Error::InvalidValue(format!(

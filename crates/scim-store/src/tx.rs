@@ -101,11 +101,20 @@ fn to_json<T: serde::Serialize>(v: &T) -> Result<String, Error> {
     serde_json::to_string(v).map_err(Error::internal)
 }
 
-#[derive(Insertable, AsChangeset)]
+/// A user row: the key, and the fields an update sets. Updates never assign the key columns,
+/// because SQLite then checks every membership row that references them (O(group size)).
+#[derive(Insertable)]
 #[diesel(table_name = users)]
 struct UserWrite<'a> {
     tenant_id: &'a str,
     id: &'a str,
+    #[diesel(embed)]
+    fields: UserFields<'a>,
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = users)]
+struct UserFields<'a> {
     user_name: &'a str,
     user_name_folded: &'a str,
     display_name: Option<&'a str>,
@@ -120,11 +129,19 @@ struct UserWrite<'a> {
     last_modified: String,
 }
 
-#[derive(Insertable, AsChangeset)]
+/// A group row, split like `UserWrite`.
+#[derive(Insertable)]
 #[diesel(table_name = groups)]
 struct GroupWrite<'a> {
     tenant_id: &'a str,
     id: &'a str,
+    #[diesel(embed)]
+    fields: GroupFields<'a>,
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = groups)]
+struct GroupFields<'a> {
     display_name: &'a str,
     display_name_folded: &'a str,
     external_id: Option<&'a str>,
@@ -199,18 +216,20 @@ fn user_write<'r>(tenant: &'r str, w: &'r WriteRecord) -> Result<UserWrite<'r>, 
     Ok(UserWrite {
         tenant_id: tenant,
         id: &r.id,
-        user_name,
-        user_name_folded: w.index.user_name_folded.as_deref().unwrap_or_default(),
-        display_name: w.index.display_name.as_deref(),
-        display_name_folded: w.index.display_name_folded.as_deref(),
-        external_id: w.index.external_id.as_deref(),
-        active: w.index.active,
-        schemas: to_json(&r.schemas)?,
-        data: to_json(&r.data)?,
-        password_hash: w.password_hash.as_deref(),
-        version: r.version,
-        created: timestamp(&r.created),
-        last_modified: timestamp(&r.last_modified),
+        fields: UserFields {
+            user_name,
+            user_name_folded: w.index.user_name_folded.as_deref().unwrap_or_default(),
+            display_name: w.index.display_name.as_deref(),
+            display_name_folded: w.index.display_name_folded.as_deref(),
+            external_id: w.index.external_id.as_deref(),
+            active: w.index.active,
+            schemas: to_json(&r.schemas)?,
+            data: to_json(&r.data)?,
+            password_hash: w.password_hash.as_deref(),
+            version: r.version,
+            created: timestamp(&r.created),
+            last_modified: timestamp(&r.last_modified),
+        },
     })
 }
 
@@ -219,14 +238,16 @@ fn group_write<'r>(tenant: &'r str, w: &'r WriteRecord) -> Result<GroupWrite<'r>
     Ok(GroupWrite {
         tenant_id: tenant,
         id: &r.id,
-        display_name: w.index.display_name.as_deref().unwrap_or_default(),
-        display_name_folded: w.index.display_name_folded.as_deref().unwrap_or_default(),
-        external_id: w.index.external_id.as_deref(),
-        schemas: to_json(&r.schemas)?,
-        data: to_json(&r.data)?,
-        version: r.version,
-        created: timestamp(&r.created),
-        last_modified: timestamp(&r.last_modified),
+        fields: GroupFields {
+            display_name: w.index.display_name.as_deref().unwrap_or_default(),
+            display_name_folded: w.index.display_name_folded.as_deref().unwrap_or_default(),
+            external_id: w.index.external_id.as_deref(),
+            schemas: to_json(&r.schemas)?,
+            data: to_json(&r.data)?,
+            version: r.version,
+            created: timestamp(&r.created),
+            last_modified: timestamp(&r.last_modified),
+        },
     })
 }
 
@@ -302,7 +323,7 @@ impl Tx for DieselTx<'_> {
                         .filter(users::id.eq(id))
                         .filter(users::version.eq(expected_version)),
                 )
-                .set(&row)
+                .set(&row.fields)
                 .execute(self.conn)
                 .map_err(unique(USER_NAME_TAKEN))?;
                 if n == 1 {
@@ -318,7 +339,7 @@ impl Tx for DieselTx<'_> {
                         .filter(groups::id.eq(id))
                         .filter(groups::version.eq(expected_version)),
                 )
-                .set(&row)
+                .set(&row.fields)
                 .execute(self.conn)
                 .map_err(unique(GROUP_NAME_TAKEN))?
             }
