@@ -1,14 +1,14 @@
-//! List requests (RFC 7644 §3.4.2): the filter resolved against the schema into conditions on
-//! the columns a store indexes, and `startIndex`/`count` paging. Case rules come from the schema:
-//! values compared with `caseExact: false` attributes are folded here, and the store compares
-//! them with folded columns.
+//! List requests (RFC 7644 §3.4.2): the filter and `sortBy` resolved against the schema, and
+//! `startIndex`/`count` paging. The result names either a column the store indexes or an
+//! attribute of the stored JSON document, with its type and case rule; values compared with
+//! `caseExact: false` attributes are folded here, so the store compares them with folded text.
 
 use scim_filter_parser::{AttrPath, CompValue, CompareOp, Filter};
 
 use crate::error::{Error, Result};
 use crate::schema::{AttrType, Attribute, Registry, ResourceKind};
 
-/// Columns a store can filter on.
+/// Columns a store keeps indexed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Column {
     /// `id`, case-exact.
@@ -27,37 +27,130 @@ pub enum Column {
     Created,
     /// `meta.lastModified`, as a fixed-width UTC timestamp.
     LastModified,
+    /// Any `members.value` of a group (case-exact ids).
+    Member,
+    /// Any `groups.value` of a user: the groups it is a direct member of.
+    Group,
+}
+
+/// An attribute kept in the stored JSON document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonField {
+    /// The extension URN holding it, if not the core schema.
+    pub ext: Option<String>,
+    /// The attribute's name as the schema spells it.
+    pub attr: String,
+    /// The sub-attribute of a singular complex attribute.
+    pub sub: Option<String>,
+    /// The compared value's type.
+    pub kind: AttrType,
+    /// Whether strings compare case-sensitively.
+    pub case_exact: bool,
+}
+
+/// A sub-attribute of one element of a multi-valued attribute, inside `Expr::Any`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ElementField {
+    /// The sub-attribute's name.
+    pub sub: String,
+    /// Its type.
+    pub kind: AttrType,
+    /// Whether strings compare case-sensitively.
+    pub case_exact: bool,
+}
+
+/// What a condition compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field {
+    /// An indexed column.
+    Column(Column),
+    /// A singular attribute in the JSON document.
+    Json(JsonField),
+    /// A sub-attribute of the element being tested by the enclosing `Expr::Any`.
+    Element(ElementField),
+}
+
+impl Field {
+    /// Whether strings of this field compare case-sensitively.
+    pub fn case_exact(&self) -> bool {
+        match self {
+            Field::Column(c) => matches!(c, Column::Id | Column::ExternalId | Column::Member | Column::Group),
+            Field::Json(j) => j.case_exact,
+            Field::Element(e) => e.case_exact,
+        }
+    }
 }
 
 /// A literal to compare with.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Operand {
-    /// Text (already folded for case-insensitive columns).
+    /// Text (already folded for case-insensitive fields).
     Str(String),
     /// A boolean.
     Bool(bool),
+    /// A number.
+    Num(f64),
 }
 
-/// A filter over store columns.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A filter, resolved.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Expr {
-    /// `column op value`
-    Compare(Column, CompareOp, Operand),
-    /// `column pr`
-    Present(Column),
+    /// `field op value`
+    Compare(Field, CompareOp, Operand),
+    /// `field pr`
+    Present(Field),
     /// All must hold.
     And(Vec<Expr>),
     /// One must hold.
     Or(Vec<Expr>),
     /// Must not hold.
     Not(Box<Expr>),
+    /// Some element of a multi-valued attribute satisfies `filter` (any element at all when
+    /// `None`): `emails[type eq "work" and value co "@x"]`, and `emails.type eq "work"`.
+    Any {
+        /// The extension URN holding the attribute, if not the core schema.
+        ext: Option<String>,
+        /// The multi-valued attribute.
+        attr: String,
+        /// The condition on one element, over `Field::Element`s.
+        filter: Option<Box<Expr>>,
+    },
+}
+
+/// Sort direction (RFC 7644 §3.4.2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortOrder {
+    /// `ascending` (the default)
+    Ascending,
+    /// `descending`
+    Descending,
+}
+
+/// What to sort by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SortKey {
+    /// An indexed column.
+    Column(Column),
+    /// A singular attribute.
+    Json(JsonField),
+    /// A multi-valued attribute: its primary (else first) value's `sub`.
+    Primary {
+        /// The extension URN holding the attribute, if not the core schema.
+        ext: Option<String>,
+        /// The multi-valued attribute.
+        attr: String,
+        /// The sub-attribute compared (`value` unless the path names another).
+        sub: ElementField,
+    },
 }
 
 /// What a store needs to answer a list request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StoreQuery {
     /// The condition, if any.
     pub filter: Option<Expr>,
+    /// The order, if any; a store always breaks ties by id so pages never overlap.
+    pub sort: Option<(SortKey, SortOrder)>,
     /// 1-based index of the first result.
     pub start_index: u64,
     /// Page size; 0 asks for the total only.
@@ -80,10 +173,7 @@ pub struct Paging {
 
 impl Default for Paging {
     fn default() -> Self {
-        Paging {
-            default_count: 100,
-            max_results: 1000,
-        }
+        Paging { default_count: 100, max_results: 1000 }
     }
 }
 
@@ -101,113 +191,253 @@ impl Paging {
 pub fn resolve_filter(registry: &Registry, kind: ResourceKind, text: &str) -> Result<Expr> {
     let filter = scim_filter_parser::parse_filter(text)
         .map_err(|e| Error::InvalidFilter(format!("invalid filter: {e}")))?;
-    resolve(registry, kind, &filter)
+    Resolver { registry, kind }.filter(&filter)
 }
 
-fn resolve(registry: &Registry, kind: ResourceKind, filter: &Filter) -> Result<Expr> {
-    Ok(match filter {
-        Filter::And(items) => Expr::And(
-            items
-                .iter()
-                .map(|f| resolve(registry, kind, f))
-                .collect::<Result<_>>()?,
-        ),
-        Filter::Or(items) => Expr::Or(
-            items
-                .iter()
-                .map(|f| resolve(registry, kind, f))
-                .collect::<Result<_>>()?,
-        ),
-        Filter::Not(inner) => Expr::Not(Box::new(resolve(registry, kind, inner)?)),
-        Filter::Present(path) => Expr::Present(column(registry, kind, path)?.0),
-        Filter::Compare { path, op, value } => {
-            let (col, attr_type) = column(registry, kind, path)?;
-            compare(path, col, attr_type, *op, value)?
-        }
-        Filter::ValuePath { attr, filter } => value_path(registry, kind, attr, filter)?,
-    })
-}
-
-/// `emails[value eq "x"]` and the like, for the sub-attributes that are indexed.
-fn value_path(
+/// Resolves `sortBy` and `sortOrder`.
+pub fn resolve_sort(
     registry: &Registry,
     kind: ResourceKind,
-    attr: &AttrPath,
-    filter: &Filter,
-) -> Result<Expr> {
-    let rebase = |path: &AttrPath| AttrPath {
-        urn: attr.urn.clone(),
-        name: attr.name.clone(),
-        sub_attr: Some(path.name.clone()),
-    };
-    let inner = match filter {
-        Filter::Compare { path, op, value } => Filter::Compare {
-            path: rebase(path),
-            op: *op,
-            value: value.clone(),
-        },
-        Filter::Present(path) => Filter::Present(rebase(path)),
-        _ => {
-            return Err(Error::InvalidFilter(format!(
-                "value filters on '{}' with several conditions are not supported yet",
-                attr.name
+    sort_by: &str,
+    sort_order: Option<&str>,
+) -> Result<(SortKey, SortOrder)> {
+    let order = match sort_order.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("ascending") => SortOrder::Ascending,
+        Some("descending") => SortOrder::Descending,
+        Some(other) => {
+            return Err(Error::InvalidValue(format!(
+                "sortOrder must be \"ascending\" or \"descending\", not \"{other}\""
             )));
         }
     };
-    resolve(registry, kind, &inner)
+    let path = scim_filter_parser::parse_attr_path(sort_by)
+        .map_err(|e| Error::InvalidValue(format!("invalid sortBy \"{sort_by}\": {e}")))?;
+    let r = Resolver { registry, kind };
+    let key = match r.locate(&path)? {
+        Located::Column(c, _) => SortKey::Column(c),
+        Located::Json(j) => SortKey::Json(j),
+        Located::Multi { ext, attr, sub } => {
+            let sub = match sub {
+                Some(s) => s,
+                None => r.element(attr, "value")?,
+            };
+            SortKey::Primary { ext, attr: attr.name.clone(), sub }
+        }
+    };
+    Ok((key, order))
 }
 
-/// Maps an attribute path to an indexed column and its type.
-fn column(registry: &Registry, kind: ResourceKind, path: &AttrPath) -> Result<(Column, AttrType)> {
-    let core = registry.core(kind);
-    if let Some(urn) = &path.urn
-        && !urn.eq_ignore_ascii_case(&core.id)
-    {
-        if registry.schema(urn).is_none() {
+/// Where an attribute path leads.
+enum Located<'r> {
+    Column(Column, AttrType),
+    Json(JsonField),
+    Multi { ext: Option<String>, attr: &'r Attribute, sub: Option<ElementField> },
+}
+
+struct Resolver<'r> {
+    registry: &'r Registry,
+    kind: ResourceKind,
+}
+
+impl<'r> Resolver<'r> {
+    fn filter(&self, f: &Filter) -> Result<Expr> {
+        Ok(match f {
+            Filter::And(items) => {
+                Expr::And(items.iter().map(|f| self.filter(f)).collect::<Result<_>>()?)
+            }
+            Filter::Or(items) => {
+                Expr::Or(items.iter().map(|f| self.filter(f)).collect::<Result<_>>()?)
+            }
+            Filter::Not(inner) => Expr::Not(Box::new(self.filter(inner)?)),
+            Filter::Present(path) => match self.locate(path)? {
+                Located::Column(c, _) => Expr::Present(Field::Column(c)),
+                Located::Json(j) => Expr::Present(Field::Json(j)),
+                Located::Multi { ext, attr, sub } => Expr::Any {
+                    ext,
+                    attr: attr.name.clone(),
+                    filter: sub.map(|s| Box::new(Expr::Present(Field::Element(s)))),
+                },
+            },
+            Filter::Compare { path, op, value } => match self.locate(path)? {
+                Located::Column(c, t) => compare(path, Field::Column(c), t, *op, value)?,
+                Located::Json(j) => {
+                    let t = j.kind;
+                    compare(path, Field::Json(j), t, *op, value)?
+                }
+                Located::Multi { ext, attr, sub } => {
+                    // RFC 7644 §3.4.2.2: a complex multi-valued attribute without a
+                    // sub-attribute compares its "value".
+                    let sub = match sub {
+                        Some(s) => s,
+                        None => self.element(attr, "value")?,
+                    };
+                    let t = sub.kind;
+                    Expr::Any {
+                        ext,
+                        attr: attr.name.clone(),
+                        filter: Some(Box::new(compare(path, Field::Element(sub), t, *op, value)?)),
+                    }
+                }
+            },
+            Filter::ValuePath { attr, filter } => match self.locate(attr)? {
+                Located::Multi { ext, attr: def, sub: None } => Expr::Any {
+                    ext,
+                    attr: def.name.clone(),
+                    filter: Some(Box::new(self.element_filter(def, filter)?)),
+                },
+                // `emails[value eq "x"]` on the indexed email column.
+                Located::Column(Column::Email, _) => self.element_on_column(filter)?,
+                _ => {
+                    return Err(Error::InvalidFilter(format!(
+                        "'{}' is not a multi-valued complex attribute",
+                        attr.name
+                    )));
+                }
+            },
+        })
+    }
+
+    /// `emails[...]` where only `value` conditions are used can run on the email index.
+    fn element_on_column(&self, filter: &Filter) -> Result<Expr> {
+        let core = self.registry.core(self.kind);
+        let Some(emails) = core.attribute("emails") else {
+            return Err(Error::InvalidFilter("emails is not defined".into()));
+        };
+        Ok(Expr::Any {
+            ext: None,
+            attr: emails.name.clone(),
+            filter: Some(Box::new(self.element_filter(emails, filter)?)),
+        })
+    }
+
+    /// A value filter's inner condition: paths are sub-attributes of one element.
+    fn element_filter(&self, attr: &Attribute, f: &Filter) -> Result<Expr> {
+        Ok(match f {
+            Filter::And(items) => Expr::And(
+                items.iter().map(|f| self.element_filter(attr, f)).collect::<Result<_>>()?,
+            ),
+            Filter::Or(items) => Expr::Or(
+                items.iter().map(|f| self.element_filter(attr, f)).collect::<Result<_>>()?,
+            ),
+            Filter::Not(inner) => Expr::Not(Box::new(self.element_filter(attr, inner)?)),
+            Filter::Present(path) => Expr::Present(Field::Element(self.element(attr, &path.name)?)),
+            Filter::Compare { path, op, value } => {
+                let e = self.element(attr, &path.name)?;
+                let t = e.kind;
+                compare(path, Field::Element(e), t, *op, value)?
+            }
+            Filter::ValuePath { .. } => {
+                return Err(Error::InvalidFilter("value filters cannot be nested".into()));
+            }
+        })
+    }
+
+    fn element(&self, attr: &Attribute, name: &str) -> Result<ElementField> {
+        let sub = attr.sub(name).ok_or_else(|| {
+            Error::InvalidFilter(format!("'{}' has no sub-attribute '{name}'", attr.name))
+        })?;
+        Ok(ElementField { sub: sub.name.clone(), kind: sub.kind, case_exact: sub.case_exact })
+    }
+
+    /// Finds what an attribute path names: an indexed column, a JSON attribute, or a
+    /// multi-valued attribute (with the sub-attribute, if one was named).
+    fn locate(&self, path: &AttrPath) -> Result<Located<'r>> {
+        let core = self.registry.core(self.kind);
+        let ext = match &path.urn {
+            None => None,
+            Some(urn) if urn.eq_ignore_ascii_case(&core.id) => None,
+            Some(urn) => Some(self.registry.extension(self.kind, urn).ok_or_else(|| {
+                Error::InvalidFilter(format!(
+                    "the schema \"{urn}\" is not used by {} resources",
+                    self.kind.name()
+                ))
+            })?),
+        };
+        let name = path.name.as_str();
+        let sub = path.sub_attr.as_deref();
+        let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
+        if ext.is_none() {
+            let column = match (self.kind, sub) {
+                (_, None) if eq(name, "id") => Some((Column::Id, AttrType::String)),
+                (_, None) if eq(name, "externalId") => Some((Column::ExternalId, AttrType::String)),
+                (_, Some(s)) if eq(name, "meta") && eq(s, "created") => {
+                    Some((Column::Created, AttrType::DateTime))
+                }
+                (_, Some(s)) if eq(name, "meta") && eq(s, "lastModified") => {
+                    Some((Column::LastModified, AttrType::DateTime))
+                }
+                (_, None) if eq(name, "displayName") => Some((Column::DisplayName, AttrType::String)),
+                (ResourceKind::User, None) if eq(name, "userName") => {
+                    Some((Column::UserName, AttrType::String))
+                }
+                (ResourceKind::User, None) if eq(name, "active") => {
+                    Some((Column::Active, AttrType::Boolean))
+                }
+                (ResourceKind::User, Some(s)) if eq(name, "emails") && eq(s, "value") => {
+                    Some((Column::Email, AttrType::String))
+                }
+                (ResourceKind::User, Some(s)) if eq(name, "groups") && eq(s, "value") => {
+                    Some((Column::Group, AttrType::String))
+                }
+                (ResourceKind::Group, Some(s)) if eq(name, "members") && eq(s, "value") => {
+                    Some((Column::Member, AttrType::String))
+                }
+                _ => None,
+            };
+            if let Some((c, t)) = column {
+                return Ok(Located::Column(c, t));
+            }
+            if eq(name, "meta") || eq(name, "id") || eq(name, "externalId") {
+                return Err(Error::InvalidFilter(format!(
+                    "filtering on '{}' is not supported",
+                    display(path)
+                )));
+            }
+        }
+        let schema = ext.unwrap_or(core);
+        let attr = schema.attribute(name).ok_or_else(|| {
+            Error::InvalidFilter(format!(
+                "the attribute '{}' is not defined for {} resources",
+                display(path),
+                self.kind.name()
+            ))
+        })?;
+        if matches!(attr.returned, crate::schema::Returned::Never) {
+            return Err(Error::InvalidFilter(format!("'{}' cannot be filtered", attr.name)));
+        }
+        if ext.is_none() && ((self.kind == ResourceKind::User && attr.name == "groups")
+            || (self.kind == ResourceKind::Group && attr.name == "members"))
+        {
             return Err(Error::InvalidFilter(format!(
-                "unknown schema \"{urn}\" in filter"
+                "'{}' can be filtered by its value only: {}.value eq \"id\"",
+                attr.name, attr.name
             )));
         }
-        return Err(not_yet(path));
+        let ext_id = ext.map(|e| e.id.clone());
+        if attr.multi_valued {
+            let sub = sub.map(|s| self.element(attr, s)).transpose()?;
+            return Ok(Located::Multi { ext: ext_id, attr, sub });
+        }
+        let (kind, case_exact, sub_name) = match sub {
+            Some(s) => {
+                let d = attr.sub(s).ok_or_else(|| {
+                    Error::InvalidFilter(format!("'{}' has no sub-attribute '{s}'", attr.name))
+                })?;
+                (d.kind, d.case_exact, Some(d.name.clone()))
+            }
+            None if attr.kind == AttrType::Complex => match attr.sub("value") {
+                Some(d) => (d.kind, d.case_exact, Some(d.name.clone())),
+                None => {
+                    return Err(Error::InvalidFilter(format!(
+                        "'{}' is complex: name one of its sub-attributes",
+                        attr.name
+                    )));
+                }
+            },
+            None => (attr.kind, attr.case_exact, None),
+        };
+        Ok(Located::Json(JsonField { ext: ext_id, attr: attr.name.clone(), sub: sub_name, kind, case_exact }))
     }
-    let name = path.name.as_str();
-    let sub = path.sub_attr.as_deref();
-    let eq = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
-    let col = match (kind, sub) {
-        (_, None) if eq(name, "id") => (Column::Id, AttrType::String),
-        (_, None) if eq(name, "externalId") => (Column::ExternalId, AttrType::String),
-        (_, Some(s)) if eq(name, "meta") && eq(s, "created") => {
-            (Column::Created, AttrType::DateTime)
-        }
-        (_, Some(s)) if eq(name, "meta") && eq(s, "lastModified") => {
-            (Column::LastModified, AttrType::DateTime)
-        }
-        (ResourceKind::User, None) if eq(name, "userName") => (Column::UserName, AttrType::String),
-        (ResourceKind::User, None) if eq(name, "active") => (Column::Active, AttrType::Boolean),
-        (ResourceKind::User, None) if eq(name, "emails") => (Column::Email, AttrType::String),
-        (ResourceKind::User, Some(s)) if eq(name, "emails") && eq(s, "value") => {
-            (Column::Email, AttrType::String)
-        }
-        (_, None) if eq(name, "displayName") => (Column::DisplayName, AttrType::String),
-        _ => {
-            let attr: Option<&Attribute> = core.attribute(name);
-            let known = match (attr, sub) {
-                (Some(a), Some(s)) => a.sub(s).is_some(),
-                (Some(_), None) => true,
-                (None, _) => eq(name, "meta"),
-            };
-            return Err(if known {
-                not_yet(path)
-            } else {
-                Error::InvalidFilter(format!(
-                    "the attribute '{}' is not defined for {} resources",
-                    display(path),
-                    kind.name()
-                ))
-            });
-        }
-    };
-    Ok(col)
 }
 
 fn display(path: &AttrPath) -> String {
@@ -217,93 +447,137 @@ fn display(path: &AttrPath) -> String {
     }
 }
 
-fn not_yet(path: &AttrPath) -> Error {
-    Error::InvalidFilter(format!(
-        "filtering on '{}' is not supported yet; supported: id, externalId, userName, \
-         displayName, emails.value, active, meta.created, meta.lastModified",
-        display(path)
-    ))
-}
-
-/// Builds one comparison, checking the operator against the attribute's type.
+/// Builds one comparison, checking the operator and the literal against the attribute's type
+/// (RFC 7644 §3.4.2.2: `gt`/`ge`/`lt`/`le` on booleans or binaries are `invalidFilter`).
 fn compare(
     path: &AttrPath,
-    col: Column,
+    field: Field,
     attr_type: AttrType,
     op: CompareOp,
     value: &CompValue,
 ) -> Result<Expr> {
-    let ordering = matches!(
-        op,
-        CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le
-    );
+    let ordering = matches!(op, CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le);
     let substring = matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew);
     let bad = |why: &str| Error::InvalidFilter(format!("'{}': {why}", display(path)));
+    if let CompValue::Null = value {
+        // RFC 7643 §2.5: null is unassigned, so `eq null` is "not present".
+        return match op {
+            CompareOp::Eq => Ok(Expr::Not(Box::new(present(field)))),
+            CompareOp::Ne => Ok(present(field)),
+            _ => Err(bad("null compares only with eq or ne")),
+        };
+    }
     let operand = match (attr_type, value) {
         (AttrType::Boolean, CompValue::Bool(b)) if !ordering && !substring => Operand::Bool(*b),
         (AttrType::Boolean, _) => {
-            return Err(bad(
-                "a boolean compares only with eq or ne and true or false",
-            ));
+            return Err(bad("a boolean compares only with eq or ne and true or false"));
+        }
+        (AttrType::Binary | AttrType::Complex, _) => {
+            return Err(bad("binary and complex values cannot be compared"));
+        }
+        (AttrType::Integer | AttrType::Decimal, CompValue::Number(n)) if !substring => {
+            Operand::Num(n.parse::<f64>().map_err(|_| bad("expects a number"))?)
+        }
+        (AttrType::Integer | AttrType::Decimal, _) => {
+            return Err(bad("a number compares with eq, ne, gt, ge, lt or le and a number"));
         }
         (AttrType::DateTime, CompValue::Str(s)) if !substring => {
-            let t = chrono::DateTime::parse_from_rfc3339(s)
-                .map_err(|_| bad("expects an RFC 3339 dateTime"))?;
-            Operand::Str(crate::render::timestamp(&t.with_timezone(&chrono::Utc)))
+            if let Field::Column(_) = field {
+                let t = chrono::DateTime::parse_from_rfc3339(s)
+                    .map_err(|_| bad("expects an RFC 3339 dateTime"))?;
+                Operand::Str(crate::render::timestamp(&t.with_timezone(&chrono::Utc)))
+            } else {
+                Operand::Str(s.clone())
+            }
         }
         (AttrType::DateTime, _) => return Err(bad("a dateTime compares with a quoted dateTime")),
-        (_, CompValue::Str(s)) => match col {
-            Column::Id | Column::ExternalId => Operand::Str(s.clone()),
-            _ => Operand::Str(fold(s)),
-        },
-        (_, CompValue::Null) if matches!(op, CompareOp::Eq | CompareOp::Ne) => {
-            // `attr eq null` is "not present" (RFC 7644 §3.4.2.2 treats null as unassigned).
-            let absent = Expr::Not(Box::new(Expr::Present(col)));
-            return Ok(if op == CompareOp::Eq {
-                absent
-            } else {
-                Expr::Present(col)
-            });
+        (AttrType::String | AttrType::Reference, CompValue::Str(s)) => {
+            if field.case_exact() { Operand::Str(s.clone()) } else { Operand::Str(fold(s)) }
         }
-        _ => return Err(bad("expects a quoted string")),
+        (AttrType::String | AttrType::Reference, _) => return Err(bad("expects a quoted string")),
     };
-    Ok(Expr::Compare(col, op, operand))
+    Ok(Expr::Compare(field, op, operand))
+}
+
+fn present(field: Field) -> Expr {
+    Expr::Present(field)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::ENTERPRISE_USER;
 
     fn user(f: &str) -> Result<Expr> {
         resolve_filter(Registry::builtin(), ResourceKind::User, f)
     }
 
+    fn s(v: &str) -> Operand {
+        Operand::Str(v.into())
+    }
+
     #[test]
-    fn the_filters_idps_start_with() {
+    fn indexed_attributes_use_columns_with_case_rules() {
         assert_eq!(
             user("userName eq \"BJensen\"").unwrap(),
-            Expr::Compare(
-                Column::UserName,
-                CompareOp::Eq,
-                Operand::Str("bjensen".into())
-            )
+            Expr::Compare(Field::Column(Column::UserName), CompareOp::Eq, s("bjensen"))
         );
         assert_eq!(
             user("externalId eq \"AbC\"").unwrap(),
+            Expr::Compare(Field::Column(Column::ExternalId), CompareOp::Eq, s("AbC"))
+        );
+        assert_eq!(
+            user("urn:ietf:params:scim:schemas:core:2.0:User:userName sw \"B\"").unwrap(),
+            Expr::Compare(Field::Column(Column::UserName), CompareOp::Sw, s("b"))
+        );
+        assert_eq!(
+            user("emails.value eq \"A@X.org\"").unwrap(),
+            Expr::Compare(Field::Column(Column::Email), CompareOp::Eq, s("a@x.org"))
+        );
+    }
+
+    #[test]
+    fn other_attributes_are_json_fields() {
+        let title = JsonField {
+            ext: None,
+            attr: "title".into(),
+            sub: None,
+            kind: AttrType::String,
+            case_exact: false,
+        };
+        assert_eq!(
+            user("TITLE co \"Lead\"").unwrap(),
+            Expr::Compare(Field::Json(title), CompareOp::Co, s("lead"))
+        );
+        let dept = user(&format!("{ENTERPRISE_USER}:department eq \"R&D\"")).unwrap();
+        assert!(matches!(dept, Expr::Compare(Field::Json(JsonField { ext: Some(_), .. }), _, _)));
+        let manager = user(&format!("{ENTERPRISE_USER}:manager.value eq \"m\"")).unwrap();
+        assert!(matches!(
+            manager,
+            Expr::Compare(Field::Json(JsonField { sub: Some(ref v), .. }), _, _) if v == "value"
+        ));
+    }
+
+    #[test]
+    fn multi_valued_attributes_match_any_element() {
+        let e = user("emails[type eq \"work\" and value co \"@X\"]").unwrap();
+        let Expr::Any { attr, filter: Some(inner), .. } = e else { panic!("{e:?}") };
+        assert_eq!(attr, "emails");
+        let Expr::And(items) = *inner else { panic!() };
+        assert_eq!(
+            items[1],
             Expr::Compare(
-                Column::ExternalId,
-                CompareOp::Eq,
-                Operand::Str("AbC".into())
+                Field::Element(ElementField {
+                    sub: "value".into(),
+                    kind: AttrType::String,
+                    case_exact: false
+                }),
+                CompareOp::Co,
+                s("@x")
             )
         );
-        assert_eq!(
-            user("emails[value eq \"A@X.org\"]").unwrap(),
-            Expr::Compare(Column::Email, CompareOp::Eq, Operand::Str("a@x.org".into()))
-        );
-        assert_eq!(
-            user("urn:ietf:params:scim:schemas:core:2.0:User:userName sw \"b\"").unwrap(),
-            Expr::Compare(Column::UserName, CompareOp::Sw, Operand::Str("b".into()))
-        );
+        assert!(matches!(user("phoneNumbers.type eq \"work\"").unwrap(), Expr::Any { .. }));
+        assert!(matches!(user("ims pr").unwrap(), Expr::Any { filter: None, .. }));
     }
 
     #[test]
@@ -313,18 +587,33 @@ mod tests {
             "shoeSize eq 3",
             "active gt true",
             "userName eq 3",
-            "title pr",
+            "x509Certificates.value eq \"x\"",
+            "name eq \"x\"",
+            "password eq \"x\"",
+            "emails[type eq \"work\"].value eq \"x\"",
+            "urn:example:nope:attr eq \"x\"",
         ] {
             assert!(matches!(user(f), Err(Error::InvalidFilter(_))), "{f}");
         }
     }
 
     #[test]
+    fn sort_keys() {
+        let r = Registry::builtin();
+        assert_eq!(
+            resolve_sort(r, ResourceKind::User, "userName", None).unwrap(),
+            (SortKey::Column(Column::UserName), SortOrder::Ascending)
+        );
+        assert!(matches!(
+            resolve_sort(r, ResourceKind::User, "emails", Some("descending")).unwrap(),
+            (SortKey::Primary { .. }, SortOrder::Descending)
+        ));
+        assert!(resolve_sort(r, ResourceKind::User, "userName", Some("up")).is_err());
+    }
+
+    #[test]
     fn paging_edges_follow_rfc_7644_3_4_2_4() {
-        let p = Paging {
-            default_count: 100,
-            max_results: 1000,
-        };
+        let p = Paging { default_count: 100, max_results: 1000 };
         assert_eq!(p.page(None, None), (1, 100));
         assert_eq!(p.page(Some(0), Some(-5)), (1, 0));
         assert_eq!(p.page(Some(-3), Some(5000)), (1, 1000));
