@@ -74,7 +74,10 @@ impl Field {
     /// Whether strings of this field compare case-sensitively.
     pub fn case_exact(&self) -> bool {
         match self {
-            Field::Column(c) => matches!(c, Column::Id | Column::ExternalId | Column::Member | Column::Group),
+            Field::Column(c) => matches!(
+                c,
+                Column::Id | Column::ExternalId | Column::Member | Column::Group
+            ),
             Field::Json(j) => j.case_exact,
             Field::Element(e) => e.case_exact,
         }
@@ -173,7 +176,10 @@ pub struct Paging {
 
 impl Default for Paging {
     fn default() -> Self {
-        Paging { default_count: 100, max_results: 1000 }
+        Paging {
+            default_count: 100,
+            max_results: 1000,
+        }
     }
 }
 
@@ -214,6 +220,21 @@ pub fn resolve_sort(
         .map_err(|e| Error::InvalidValue(format!("invalid sortBy \"{sort_by}\": {e}")))?;
     let r = Resolver { registry, kind };
     let key = match r.locate(&path)? {
+        // Sorting by a multi-valued attribute uses its primary value (RFC 7644 §3.4.2.3).
+        Located::Column(Column::Email, _) => {
+            let emails = registry
+                .core(kind)
+                .attribute("emails")
+                .ok_or_else(|| Error::InvalidValue("emails is not defined".into()))?;
+            SortKey::Primary {
+                ext: None,
+                attr: emails.name.clone(),
+                sub: r.element(emails, "value")?,
+            }
+        }
+        Located::Column(Column::Member | Column::Group, _) => {
+            return Err(Error::InvalidValue(format!("cannot sort by \"{sort_by}\"")));
+        }
         Located::Column(c, _) => SortKey::Column(c),
         Located::Json(j) => SortKey::Json(j),
         Located::Multi { ext, attr, sub } => {
@@ -221,7 +242,11 @@ pub fn resolve_sort(
                 Some(s) => s,
                 None => r.element(attr, "value")?,
             };
-            SortKey::Primary { ext, attr: attr.name.clone(), sub }
+            SortKey::Primary {
+                ext,
+                attr: attr.name.clone(),
+                sub,
+            }
         }
     };
     Ok((key, order))
@@ -231,7 +256,11 @@ pub fn resolve_sort(
 enum Located<'r> {
     Column(Column, AttrType),
     Json(JsonField),
-    Multi { ext: Option<String>, attr: &'r Attribute, sub: Option<ElementField> },
+    Multi {
+        ext: Option<String>,
+        attr: &'r Attribute,
+        sub: Option<ElementField>,
+    },
 }
 
 struct Resolver<'r> {
@@ -242,12 +271,18 @@ struct Resolver<'r> {
 impl<'r> Resolver<'r> {
     fn filter(&self, f: &Filter) -> Result<Expr> {
         Ok(match f {
-            Filter::And(items) => {
-                Expr::And(items.iter().map(|f| self.filter(f)).collect::<Result<_>>()?)
-            }
-            Filter::Or(items) => {
-                Expr::Or(items.iter().map(|f| self.filter(f)).collect::<Result<_>>()?)
-            }
+            Filter::And(items) => Expr::And(
+                items
+                    .iter()
+                    .map(|f| self.filter(f))
+                    .collect::<Result<_>>()?,
+            ),
+            Filter::Or(items) => Expr::Or(
+                items
+                    .iter()
+                    .map(|f| self.filter(f))
+                    .collect::<Result<_>>()?,
+            ),
             Filter::Not(inner) => Expr::Not(Box::new(self.filter(inner)?)),
             Filter::Present(path) => match self.locate(path)? {
                 Located::Column(c, _) => Expr::Present(Field::Column(c)),
@@ -280,7 +315,11 @@ impl<'r> Resolver<'r> {
                 }
             },
             Filter::ValuePath { attr, filter } => match self.locate(attr)? {
-                Located::Multi { ext, attr: def, sub: None } => Expr::Any {
+                Located::Multi {
+                    ext,
+                    attr: def,
+                    sub: None,
+                } => Expr::Any {
                     ext,
                     attr: def.name.clone(),
                     filter: Some(Box::new(self.element_filter(def, filter)?)),
@@ -314,10 +353,16 @@ impl<'r> Resolver<'r> {
     fn element_filter(&self, attr: &Attribute, f: &Filter) -> Result<Expr> {
         Ok(match f {
             Filter::And(items) => Expr::And(
-                items.iter().map(|f| self.element_filter(attr, f)).collect::<Result<_>>()?,
+                items
+                    .iter()
+                    .map(|f| self.element_filter(attr, f))
+                    .collect::<Result<_>>()?,
             ),
             Filter::Or(items) => Expr::Or(
-                items.iter().map(|f| self.element_filter(attr, f)).collect::<Result<_>>()?,
+                items
+                    .iter()
+                    .map(|f| self.element_filter(attr, f))
+                    .collect::<Result<_>>()?,
             ),
             Filter::Not(inner) => Expr::Not(Box::new(self.element_filter(attr, inner)?)),
             Filter::Present(path) => Expr::Present(Field::Element(self.element(attr, &path.name)?)),
@@ -327,7 +372,9 @@ impl<'r> Resolver<'r> {
                 compare(path, Field::Element(e), t, *op, value)?
             }
             Filter::ValuePath { .. } => {
-                return Err(Error::InvalidFilter("value filters cannot be nested".into()));
+                return Err(Error::InvalidFilter(
+                    "value filters cannot be nested".into(),
+                ));
             }
         })
     }
@@ -336,7 +383,11 @@ impl<'r> Resolver<'r> {
         let sub = attr.sub(name).ok_or_else(|| {
             Error::InvalidFilter(format!("'{}' has no sub-attribute '{name}'", attr.name))
         })?;
-        Ok(ElementField { sub: sub.name.clone(), kind: sub.kind, case_exact: sub.case_exact })
+        Ok(ElementField {
+            sub: sub.name.clone(),
+            kind: sub.kind,
+            case_exact: sub.case_exact,
+        })
     }
 
     /// Finds what an attribute path names: an indexed column, a JSON attribute, or a
@@ -366,7 +417,9 @@ impl<'r> Resolver<'r> {
                 (_, Some(s)) if eq(name, "meta") && eq(s, "lastModified") => {
                     Some((Column::LastModified, AttrType::DateTime))
                 }
-                (_, None) if eq(name, "displayName") => Some((Column::DisplayName, AttrType::String)),
+                (_, None) if eq(name, "displayName") => {
+                    Some((Column::DisplayName, AttrType::String))
+                }
                 (ResourceKind::User, None) if eq(name, "userName") => {
                     Some((Column::UserName, AttrType::String))
                 }
@@ -403,10 +456,14 @@ impl<'r> Resolver<'r> {
             ))
         })?;
         if matches!(attr.returned, crate::schema::Returned::Never) {
-            return Err(Error::InvalidFilter(format!("'{}' cannot be filtered", attr.name)));
+            return Err(Error::InvalidFilter(format!(
+                "'{}' cannot be filtered",
+                attr.name
+            )));
         }
-        if ext.is_none() && ((self.kind == ResourceKind::User && attr.name == "groups")
-            || (self.kind == ResourceKind::Group && attr.name == "members"))
+        if ext.is_none()
+            && ((self.kind == ResourceKind::User && attr.name == "groups")
+                || (self.kind == ResourceKind::Group && attr.name == "members"))
         {
             return Err(Error::InvalidFilter(format!(
                 "'{}' can be filtered by its value only: {}.value eq \"id\"",
@@ -416,7 +473,11 @@ impl<'r> Resolver<'r> {
         let ext_id = ext.map(|e| e.id.clone());
         if attr.multi_valued {
             let sub = sub.map(|s| self.element(attr, s)).transpose()?;
-            return Ok(Located::Multi { ext: ext_id, attr, sub });
+            return Ok(Located::Multi {
+                ext: ext_id,
+                attr,
+                sub,
+            });
         }
         let (kind, case_exact, sub_name) = match sub {
             Some(s) => {
@@ -436,7 +497,13 @@ impl<'r> Resolver<'r> {
             },
             None => (attr.kind, attr.case_exact, None),
         };
-        Ok(Located::Json(JsonField { ext: ext_id, attr: attr.name.clone(), sub: sub_name, kind, case_exact }))
+        Ok(Located::Json(JsonField {
+            ext: ext_id,
+            attr: attr.name.clone(),
+            sub: sub_name,
+            kind,
+            case_exact,
+        }))
     }
 }
 
@@ -456,7 +523,10 @@ fn compare(
     op: CompareOp,
     value: &CompValue,
 ) -> Result<Expr> {
-    let ordering = matches!(op, CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le);
+    let ordering = matches!(
+        op,
+        CompareOp::Gt | CompareOp::Ge | CompareOp::Lt | CompareOp::Le
+    );
     let substring = matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew);
     let bad = |why: &str| Error::InvalidFilter(format!("'{}': {why}", display(path)));
     if let CompValue::Null = value {
@@ -470,7 +540,9 @@ fn compare(
     let operand = match (attr_type, value) {
         (AttrType::Boolean, CompValue::Bool(b)) if !ordering && !substring => Operand::Bool(*b),
         (AttrType::Boolean, _) => {
-            return Err(bad("a boolean compares only with eq or ne and true or false"));
+            return Err(bad(
+                "a boolean compares only with eq or ne and true or false",
+            ));
         }
         (AttrType::Binary | AttrType::Complex, _) => {
             return Err(bad("binary and complex values cannot be compared"));
@@ -479,7 +551,9 @@ fn compare(
             Operand::Num(n.parse::<f64>().map_err(|_| bad("expects a number"))?)
         }
         (AttrType::Integer | AttrType::Decimal, _) => {
-            return Err(bad("a number compares with eq, ne, gt, ge, lt or le and a number"));
+            return Err(bad(
+                "a number compares with eq, ne, gt, ge, lt or le and a number",
+            ));
         }
         (AttrType::DateTime, CompValue::Str(s)) if !substring => {
             if let Field::Column(_) = field {
@@ -492,7 +566,11 @@ fn compare(
         }
         (AttrType::DateTime, _) => return Err(bad("a dateTime compares with a quoted dateTime")),
         (AttrType::String | AttrType::Reference, CompValue::Str(s)) => {
-            if field.case_exact() { Operand::Str(s.clone()) } else { Operand::Str(fold(s)) }
+            if field.case_exact() {
+                Operand::Str(s.clone())
+            } else {
+                Operand::Str(fold(s))
+            }
         }
         (AttrType::String | AttrType::Reference, _) => return Err(bad("expects a quoted string")),
     };
@@ -550,7 +628,10 @@ mod tests {
             Expr::Compare(Field::Json(title), CompareOp::Co, s("lead"))
         );
         let dept = user(&format!("{ENTERPRISE_USER}:department eq \"R&D\"")).unwrap();
-        assert!(matches!(dept, Expr::Compare(Field::Json(JsonField { ext: Some(_), .. }), _, _)));
+        assert!(matches!(
+            dept,
+            Expr::Compare(Field::Json(JsonField { ext: Some(_), .. }), _, _)
+        ));
         let manager = user(&format!("{ENTERPRISE_USER}:manager.value eq \"m\"")).unwrap();
         assert!(matches!(
             manager,
@@ -561,7 +642,14 @@ mod tests {
     #[test]
     fn multi_valued_attributes_match_any_element() {
         let e = user("emails[type eq \"work\" and value co \"@X\"]").unwrap();
-        let Expr::Any { attr, filter: Some(inner), .. } = e else { panic!("{e:?}") };
+        let Expr::Any {
+            attr,
+            filter: Some(inner),
+            ..
+        } = e
+        else {
+            panic!("{e:?}")
+        };
         assert_eq!(attr, "emails");
         let Expr::And(items) = *inner else { panic!() };
         assert_eq!(
@@ -576,8 +664,14 @@ mod tests {
                 s("@x")
             )
         );
-        assert!(matches!(user("phoneNumbers.type eq \"work\"").unwrap(), Expr::Any { .. }));
-        assert!(matches!(user("ims pr").unwrap(), Expr::Any { filter: None, .. }));
+        assert!(matches!(
+            user("phoneNumbers.type eq \"work\"").unwrap(),
+            Expr::Any { .. }
+        ));
+        assert!(matches!(
+            user("ims pr").unwrap(),
+            Expr::Any { filter: None, .. }
+        ));
     }
 
     #[test]
@@ -613,7 +707,10 @@ mod tests {
 
     #[test]
     fn paging_edges_follow_rfc_7644_3_4_2_4() {
-        let p = Paging { default_count: 100, max_results: 1000 };
+        let p = Paging {
+            default_count: 100,
+            max_results: 1000,
+        };
         assert_eq!(p.page(None, None), (1, 100));
         assert_eq!(p.page(Some(0), Some(-5)), (1, 0));
         assert_eq!(p.page(Some(-3), Some(5000)), (1, 1000));

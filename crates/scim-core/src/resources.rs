@@ -44,6 +44,10 @@ pub struct ListRequest {
     pub attributes: Option<String>,
     /// `excludedAttributes`
     pub excluded_attributes: Option<String>,
+    /// `sortBy`
+    pub sort_by: Option<String>,
+    /// `sortOrder`
+    pub sort_order: Option<String>,
 }
 
 /// The operations, bound to one tenant and request.
@@ -275,9 +279,15 @@ impl<S: Store> Service<'_, S> {
             .as_deref()
             .map(|f| query::resolve_filter(self.registry, kind, f))
             .transpose()?;
+        let sort = req
+            .sort_by
+            .as_deref()
+            .map(|s| query::resolve_sort(self.registry, kind, s, req.sort_order.as_deref()))
+            .transpose()?;
         let (start_index, count) = self.paging.page(req.start_index, req.count);
         let query = StoreQuery {
             filter,
+            sort,
             start_index,
             count,
         };
@@ -290,6 +300,84 @@ impl<S: Store> Service<'_, S> {
             Ok(json!({
                 "schemas": [LIST_RESPONSE],
                 "totalResults": page.total,
+                "itemsPerPage": resources.len(),
+                "startIndex": start_index,
+                "Resources": resources,
+            }))
+        })
+    }
+
+    /// RFC 7644 §3.4.3: a search at the root covers every resource type, Users first, then
+    /// Groups, paged as one list. A filter naming an attribute one type lacks matches nothing
+    /// of that type (RFC 7644 §3.4.2.2), unless it fits neither, which is `invalidFilter`.
+    pub fn search_all(&self, req: &ListRequest) -> Result<Value> {
+        let proj = Projection::parse(
+            self.registry,
+            req.attributes.as_deref(),
+            req.excluded_attributes.as_deref(),
+        )?;
+        let kinds = [ResourceKind::User, ResourceKind::Group];
+        let mut plans = Vec::new();
+        let mut first_error = None;
+        for kind in kinds {
+            let filter = req
+                .filter
+                .as_deref()
+                .map(|f| query::resolve_filter(self.registry, kind, f));
+            let sort = req
+                .sort_by
+                .as_deref()
+                .map(|s| query::resolve_sort(self.registry, kind, s, req.sort_order.as_deref()));
+            match (filter.transpose(), sort.transpose()) {
+                (Ok(filter), Ok(sort)) => plans.push((kind, filter, sort)),
+                (Err(e), _) | (_, Err(e)) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if plans.is_empty() {
+            return Err(first_error
+                .unwrap_or_else(|| Error::InvalidFilter("nothing can match this filter".into())));
+        }
+        let (start_index, count) = self.paging.page(req.start_index, req.count);
+        self.store.read(self.tenant, |tx| {
+            let mut skip = start_index - 1;
+            let mut left = count;
+            let mut total = 0;
+            let mut resources = Vec::new();
+            for (kind, filter, sort) in &plans {
+                let counted = StoreQuery {
+                    filter: filter.clone(),
+                    sort: None,
+                    start_index: 1,
+                    count: 0,
+                };
+                let here = tx.list(*kind, &counted)?.total;
+                total += here;
+                if skip >= here {
+                    skip -= here;
+                    continue;
+                }
+                if left > 0 {
+                    let page = tx.list(
+                        *kind,
+                        &StoreQuery {
+                            filter: filter.clone(),
+                            sort: sort.clone(),
+                            start_index: skip + 1,
+                            count: left,
+                        },
+                    )?;
+                    left -= u64::try_from(page.records.len()).unwrap_or(left).min(left);
+                    for record in &page.records {
+                        resources.push(self.output(tx, record, &proj)?.body);
+                    }
+                }
+                skip = 0;
+            }
+            Ok(json!({
+                "schemas": [LIST_RESPONSE],
+                "totalResults": total,
                 "itemsPerPage": resources.len(),
                 "startIndex": start_index,
                 "Resources": resources,

@@ -91,7 +91,7 @@ pub fn serve<S: Store>(
                 max_results: config.max_results,
             },
             patch: true,
-            sort: false,
+            sort: true,
         },
     });
     let max_body = config.max_body_bytes;

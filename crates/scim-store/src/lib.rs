@@ -3,9 +3,9 @@
 mod admin;
 pub mod connection;
 pub mod error;
-mod filter;
 pub mod migrate;
 mod schema;
+mod sql_filter;
 mod tx;
 
 use std::time::Duration;

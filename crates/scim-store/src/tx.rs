@@ -14,8 +14,8 @@ use serde_json::{Map, Value};
 
 use crate::connection::AnyConnection;
 use crate::error::{db, unique};
-use crate::filter;
 use crate::schema::{group_members, groups, user_emails, users};
+use crate::sql_filter::{Dialect, Renderer};
 
 /// Rows per multi-row INSERT and ids per `IN` list, well below SQLite's bound-parameter limit.
 const CHUNK: usize = 500;
@@ -402,15 +402,26 @@ impl Tx for DieselTx<'_> {
     fn list(&mut self, kind: ResourceKind, q: &StoreQuery) -> Result<Page, Error> {
         let offset = i64::try_from(q.start_index.saturating_sub(1)).unwrap_or(i64::MAX);
         let limit = i64::try_from(q.count).unwrap_or(i64::MAX);
-        let tenant = self.tenant.clone();
+        let renderer = Renderer {
+            dialect: Dialect::of(self.conn),
+            kind,
+            tenant: &self.tenant,
+        };
+        let filter = q.filter.as_ref().map(|f| renderer.filter(f)).transpose()?;
+        let order = q
+            .sort
+            .as_ref()
+            .map(|(key, dir)| renderer.order(key, *dir))
+            .transpose()?;
+        let tenant = self.tenant.as_str();
         let (total, rows): (i64, Vec<UserRow>) = match kind {
             ResourceKind::User => {
                 let base = || {
                     let mut query = users::table
-                        .filter(users::tenant_id.eq(tenant.clone()))
+                        .filter(users::tenant_id.eq(tenant))
                         .into_boxed();
-                    if let Some(f) = &q.filter {
-                        query = query.filter(filter::users(f, &tenant));
+                    if let Some(f) = &filter {
+                        query = query.filter(f.clone());
                     }
                     query
                 };
@@ -418,8 +429,11 @@ impl Tx for DieselTx<'_> {
                 let rows = if limit == 0 {
                     Vec::new()
                 } else {
-                    base()
-                        .order((users::created.asc(), users::id.asc()))
+                    let query = match &order {
+                        Some(o) => base().order(o.clone()),
+                        None => base().order((users::created.asc(), users::id.asc())),
+                    };
+                    query
                         .offset(offset)
                         .limit(limit)
                         .select(USER_COLUMNS)
@@ -431,10 +445,10 @@ impl Tx for DieselTx<'_> {
             ResourceKind::Group => {
                 let base = || {
                     let mut query = groups::table
-                        .filter(groups::tenant_id.eq(tenant.clone()))
+                        .filter(groups::tenant_id.eq(tenant))
                         .into_boxed();
-                    if let Some(f) = &q.filter {
-                        query = query.filter(filter::groups(f));
+                    if let Some(f) = &filter {
+                        query = query.filter(f.clone());
                     }
                     query
                 };
@@ -442,8 +456,11 @@ impl Tx for DieselTx<'_> {
                 let rows = if limit == 0 {
                     Vec::new()
                 } else {
-                    base()
-                        .order((groups::created.asc(), groups::id.asc()))
+                    let query = match &order {
+                        Some(o) => base().order(o.clone()),
+                        None => base().order((groups::created.asc(), groups::id.asc())),
+                    };
+                    query
                         .offset(offset)
                         .limit(limit)
                         .select(GROUP_COLUMNS)

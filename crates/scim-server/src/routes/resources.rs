@@ -188,10 +188,96 @@ pub async fn list<S: Store>(
         count: params.int("count")?,
         attributes: params.get("attributes").map(str::to_owned),
         excluded_attributes: params.get("excludedAttributes").map(str::to_owned),
+        sort_by: params.get("sortBy").map(str::to_owned),
+        sort_order: params.get("sortOrder").map(str::to_owned),
     };
     let body = with_service(&state, principal, base_url(&req), move |s| {
         s.list(kind, &request)
     })
     .await?;
     Ok(scim_json(body))
+}
+
+/// `POST /Users/.search`, `POST /Groups/.search` and `POST /.search` (RFC 7644 §3.4.3): the
+/// same query as GET, read from a SearchRequest body so filters stay out of URLs and logs.
+pub async fn search<S: Store>(
+    state: web::Data<AppState<S>>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let kind = match req.match_info().get("kind") {
+        Some(k) => Some(kind_of(k)?),
+        None => None,
+    };
+    let principal = auth::require(&state, &req, token::READ).await?;
+    let request = search_request(json_body(&req, &body)?)?;
+    let body = with_service(&state, principal, base_url(&req), move |s| match kind {
+        Some(kind) => s.list(kind, &request),
+        None => s.search_all(&request),
+    })
+    .await?;
+    Ok(scim_json(body))
+}
+
+/// Reads a SearchRequest (RFC 7644 §3.4.3).
+fn search_request(body: serde_json::Value) -> Result<ListRequest, ApiError> {
+    const URN: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
+    let serde_json::Value::Object(obj) = body else {
+        return Err(Error::InvalidSyntax("the body must be a SearchRequest object".into()).into());
+    };
+    let get = |name: &str| {
+        obj.iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    };
+    let declared = get("schemas")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|s| {
+            s.iter()
+                .any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(URN)))
+        });
+    if !declared {
+        return Err(Error::InvalidSyntax(format!("'schemas' must contain \"{URN}\"")).into());
+    }
+    let text = |name: &str| -> Result<Option<String>, ApiError> {
+        match get(name) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(Error::InvalidValue(format!("'{name}' must be a string")).into()),
+        }
+    };
+    let list = |name: &str| -> Result<Option<String>, ApiError> {
+        match get(name) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(serde_json::Value::String(s)) => Ok(Some(s.clone())),
+            Some(serde_json::Value::Array(items)) => items
+                .iter()
+                .map(|i| {
+                    i.as_str().map(str::to_owned).ok_or_else(|| {
+                        ApiError::from(Error::InvalidValue(format!("'{name}' must list strings")))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(|v| Some(v.join(","))),
+            Some(_) => Err(Error::InvalidValue(format!("'{name}' must be an array")).into()),
+        }
+    };
+    let int = |name: &str| -> Result<Option<i64>, ApiError> {
+        match get(name) {
+            None | Some(serde_json::Value::Null) => Ok(None),
+            Some(v) => v
+                .as_i64()
+                .map(Some)
+                .ok_or_else(|| Error::InvalidValue(format!("'{name}' must be an integer")).into()),
+        }
+    };
+    Ok(ListRequest {
+        filter: text("filter")?,
+        start_index: int("startIndex")?,
+        count: int("count")?,
+        attributes: list("attributes")?,
+        excluded_attributes: list("excludedAttributes")?,
+        sort_by: text("sortBy")?,
+        sort_order: text("sortOrder")?,
+    })
 }

@@ -22,7 +22,7 @@ fn send(
     headers: &[(&str, &str)],
     body: &Value,
 ) -> Resp {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         let mut req = s.req(method, path);
         for (k, v) in headers {
             req = req.header(k, v);

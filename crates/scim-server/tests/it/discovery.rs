@@ -47,7 +47,7 @@ fn service_provider_config(backend: Backend) {
     assert_eq!(b["filter"]["supported"], true);
     assert_eq!(b["filter"]["maxResults"], 1000);
     assert_eq!(b["changePassword"]["supported"], true);
-    assert_eq!(b["sort"]["supported"], false);
+    assert_eq!(b["sort"]["supported"], true);
     assert_eq!(b["etag"]["supported"], true);
     let schemes = b["authenticationSchemes"].as_array().unwrap();
     assert!(

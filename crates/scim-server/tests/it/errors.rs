@@ -207,8 +207,6 @@ fn unsupported_operations_are_501(backend: Backend) {
     let bulk =
         json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": []});
     s.post("/Bulk", &bulk).assert_error(501, None);
-    let search = json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"]});
-    s.post("/.search", &search).assert_error(501, None);
 }
 
 fn conflicts_and_hostile_input_never_leak_database_text(backend: Backend) {

@@ -16,4 +16,5 @@ mod discovery;
 mod errors;
 mod groups;
 mod patch;
+mod query;
 mod users;

@@ -1,0 +1,533 @@
+//! Core list queries (`scim_core::query`) as SQL: conditions and sort keys rendered as text with
+//! bound parameters for every value a client sent. Attribute names in the text come from the
+//! schema (checked to be plain names), never from the request. Indexed columns are used where
+//! the core names one; other attributes are read from the stored JSON document with each
+//! backend's JSON functions, and multi-valued ones match when any element matches.
+
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types;
+use scim_core::Error;
+use scim_core::query::{Column, Expr, Field, Operand, SortKey, SortOrder};
+use scim_core::schema::{AttrType, ResourceKind};
+use scim_filter_parser::CompareOp;
+
+use crate::connection::AnyConnection;
+
+type Db = <AnyConnection as diesel::Connection>::Backend;
+
+/// Which SQL dialect to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite (JSON1 functions).
+    Sqlite,
+    /// PostgreSQL (jsonb operators).
+    Postgres,
+}
+
+impl Dialect {
+    /// The dialect of a connection.
+    pub fn of(conn: &AnyConnection) -> Dialect {
+        match conn {
+            AnyConnection::Sqlite(_) => Dialect::Sqlite,
+            AnyConnection::Postgres(_) => Dialect::Postgres,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Part {
+    Text(String),
+    Str(String),
+    Bool(bool),
+    Num(f64),
+}
+
+/// A piece of SQL with its bound values, usable as a diesel expression.
+#[derive(Debug, Clone, Default)]
+pub struct Sql {
+    parts: Vec<Part>,
+}
+
+impl Sql {
+    fn push(&mut self, text: &str) -> &mut Self {
+        self.parts.push(Part::Text(text.to_owned()));
+        self
+    }
+
+    fn bind(&mut self, value: Part) -> &mut Self {
+        self.parts.push(value);
+        self
+    }
+}
+
+impl Expression for Sql {
+    type SqlType = sql_types::Bool;
+}
+
+impl<QS> AppearsOnTable<QS> for Sql {}
+impl<QS> SelectableExpression<QS> for Sql {}
+
+impl ValidGrouping<()> for Sql {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl QueryId for Sql {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<Db> for Sql {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Db>) -> diesel::QueryResult<()> {
+        for part in &self.parts {
+            match part {
+                Part::Text(t) => out.push_sql(t),
+                Part::Str(s) => out.push_bind_param::<sql_types::Text, String>(s)?,
+                Part::Bool(b) => out.push_bind_param::<sql_types::Bool, bool>(b)?,
+                Part::Num(n) => out.push_bind_param::<sql_types::Double, f64>(n)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Renders filters and sort keys for one table.
+pub struct Renderer<'a> {
+    /// The dialect.
+    pub dialect: Dialect,
+    /// Users or Groups.
+    pub kind: ResourceKind,
+    /// The tenant, for subqueries on side tables.
+    pub tenant: &'a str,
+}
+
+/// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Attribute names are spliced into JSON paths, so they must be the plain names schemas use.
+fn name(n: &str) -> Result<&str, Error> {
+    if !n.is_empty()
+        && n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '$' | '_' | '-' | ':' | '.'))
+    {
+        Ok(n)
+    } else {
+        Err(Error::internal_msg(format!(
+            "unexpected attribute name {n:?}"
+        )))
+    }
+}
+
+impl Renderer<'_> {
+    fn table(&self) -> &'static str {
+        match self.kind {
+            ResourceKind::User => "users",
+            ResourceKind::Group => "groups",
+        }
+    }
+
+    /// SQL for "this condition holds"; never NULL, so `NOT` behaves as SCIM expects.
+    pub fn filter(&self, expr: &Expr) -> Result<Sql, Error> {
+        let mut sql = Sql::default();
+        self.expr(&mut sql, expr, None)?;
+        Ok(sql)
+    }
+
+    fn falsy(&self) -> &'static str {
+        match self.dialect {
+            Dialect::Sqlite => "0",
+            Dialect::Postgres => "FALSE",
+        }
+    }
+
+    /// `elem` is the alias of the JSON element inside an `Any`.
+    fn expr(&self, sql: &mut Sql, expr: &Expr, elem: Option<&str>) -> Result<(), Error> {
+        match expr {
+            Expr::And(items) | Expr::Or(items) => {
+                let joint = if matches!(expr, Expr::And(_)) {
+                    " AND "
+                } else {
+                    " OR "
+                };
+                sql.push("(");
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(joint);
+                    }
+                    self.expr(sql, item, elem)?;
+                }
+                if items.is_empty() {
+                    sql.push(if matches!(expr, Expr::And(_)) {
+                        "1 = 1"
+                    } else {
+                        "1 = 0"
+                    });
+                }
+                sql.push(")");
+            }
+            Expr::Not(inner) => {
+                sql.push("(NOT ");
+                self.expr(sql, inner, elem)?;
+                sql.push(")");
+            }
+            Expr::Any { ext, attr, filter } => {
+                let alias = if elem == Some("e1") { "e2" } else { "e1" };
+                sql.push("EXISTS (SELECT 1 FROM ");
+                self.elements(sql, ext.as_deref(), attr, alias)?;
+                if let Some(filter) = filter {
+                    sql.push(" WHERE ");
+                    self.expr(sql, filter, Some(alias))?;
+                }
+                sql.push(")");
+            }
+            Expr::Present(field) => {
+                sql.push("COALESCE((");
+                self.present(sql, field, elem)?;
+                sql.push("), ").push(self.falsy()).push(")");
+            }
+            Expr::Compare(field, op, value) => {
+                sql.push("COALESCE((");
+                self.compare(sql, field, *op, value, elem)?;
+                sql.push("), ").push(self.falsy()).push(")");
+            }
+        }
+        Ok(())
+    }
+
+    /// `json_each(...) alias` / `jsonb_array_elements(...) alias` over a multi-valued attribute.
+    fn elements(
+        &self,
+        sql: &mut Sql,
+        ext: Option<&str>,
+        attr: &str,
+        alias: &str,
+    ) -> Result<(), Error> {
+        let t = self.table();
+        match self.dialect {
+            Dialect::Sqlite => {
+                let path = json_path(ext, attr, None)?;
+                sql.push(&format!("json_each({t}.data, '{path}') {alias}"));
+            }
+            Dialect::Postgres => {
+                let path = pg_path(ext, attr, None)?;
+                sql.push(&format!(
+                    "jsonb_array_elements(CASE WHEN jsonb_typeof({t}.data::jsonb #> '{path}') = 'array' \
+                     THEN {t}.data::jsonb #> '{path}' ELSE '[]'::jsonb END) {alias}"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The text value of a JSON field or element field.
+    fn json_text(&self, field: &Field, elem: Option<&str>) -> Result<String, Error> {
+        let t = self.table();
+        Ok(match (field, self.dialect) {
+            (Field::Json(j), Dialect::Sqlite) => {
+                format!(
+                    "json_extract({t}.data, '{}')",
+                    json_path(j.ext.as_deref(), &j.attr, j.sub.as_deref())?
+                )
+            }
+            (Field::Json(j), Dialect::Postgres) => {
+                format!(
+                    "({t}.data::jsonb #>> '{}')",
+                    pg_path(j.ext.as_deref(), &j.attr, j.sub.as_deref())?
+                )
+            }
+            (Field::Element(e), Dialect::Sqlite) => {
+                let alias = elem.ok_or_else(|| Error::internal_msg("element outside Any"))?;
+                format!("json_extract({alias}.value, '$.\"{}\"')", name(&e.sub)?)
+            }
+            (Field::Element(e), Dialect::Postgres) => {
+                let alias = elem.ok_or_else(|| Error::internal_msg("element outside Any"))?;
+                format!("({alias} ->> '{}')", name(&e.sub)?)
+            }
+            (Field::Column(_), _) => return Err(Error::internal_msg("column is not JSON")),
+        })
+    }
+
+    fn present(&self, sql: &mut Sql, field: &Field, elem: Option<&str>) -> Result<(), Error> {
+        let t = self.table();
+        let tenant = Part::Str(self.tenant.to_owned());
+        match field {
+            Field::Column(c) => match c {
+                Column::Id | Column::Created | Column::LastModified => {
+                    sql.push("1 = 1");
+                }
+                Column::UserName => {
+                    sql.push("1 = 1");
+                }
+                Column::ExternalId => {
+                    sql.push(&format!(
+                        "{t}.external_id IS NOT NULL AND {t}.external_id <> ''"
+                    ));
+                }
+                Column::DisplayName => {
+                    sql.push(&format!(
+                        "{t}.display_name_folded IS NOT NULL AND {t}.display_name_folded <> ''"
+                    ));
+                }
+                Column::Active => {
+                    sql.push(&format!("{t}.active IS NOT NULL"));
+                }
+                Column::Email => {
+                    sql.push(&format!(
+                        "{t}.id IN (SELECT user_id FROM user_emails WHERE tenant_id = "
+                    ))
+                    .bind(tenant)
+                    .push(")");
+                }
+                Column::Group => {
+                    sql.push(&format!(
+                        "{t}.id IN (SELECT member_id FROM group_members WHERE tenant_id = "
+                    ))
+                    .bind(tenant)
+                    .push(")");
+                }
+                Column::Member => {
+                    sql.push(&format!(
+                        "{t}.id IN (SELECT group_id FROM group_members WHERE tenant_id = "
+                    ))
+                    .bind(tenant)
+                    .push(")");
+                }
+            },
+            Field::Json(_) | Field::Element(_) => {
+                let x = self.json_text(field, elem)?;
+                sql.push(&format!("{x} IS NOT NULL AND {x} <> ''"));
+            }
+        }
+        Ok(())
+    }
+
+    fn compare(
+        &self,
+        sql: &mut Sql,
+        field: &Field,
+        op: CompareOp,
+        value: &Operand,
+        elem: Option<&str>,
+    ) -> Result<(), Error> {
+        let t = self.table();
+        let tenant = Part::Str(self.tenant.to_owned());
+        let (subject, kind) = match field {
+            Field::Column(c) => {
+                let col = match c {
+                    Column::Id => format!("{t}.id"),
+                    Column::ExternalId => format!("{t}.external_id"),
+                    Column::UserName => format!("{t}.user_name_folded"),
+                    Column::DisplayName => format!("{t}.display_name_folded"),
+                    Column::Created => format!("{t}.created"),
+                    Column::LastModified => format!("{t}.last_modified"),
+                    Column::Active => format!("{t}.active"),
+                    Column::Email => {
+                        sql.push(&format!(
+                            "{t}.id IN (SELECT user_id FROM user_emails WHERE tenant_id = "
+                        ))
+                        .bind(tenant)
+                        .push(" AND ");
+                        self.operator(sql, "value_folded", op, value);
+                        sql.push(")");
+                        return Ok(());
+                    }
+                    Column::Group => {
+                        sql.push(&format!(
+                            "{t}.id IN (SELECT member_id FROM group_members WHERE tenant_id = "
+                        ))
+                        .bind(tenant)
+                        .push(" AND ");
+                        self.operator(sql, "group_id", op, value);
+                        sql.push(")");
+                        return Ok(());
+                    }
+                    Column::Member => {
+                        sql.push(&format!(
+                            "{t}.id IN (SELECT group_id FROM group_members WHERE tenant_id = "
+                        ))
+                        .bind(tenant)
+                        .push(" AND ");
+                        self.operator(sql, "member_id", op, value);
+                        sql.push(")");
+                        return Ok(());
+                    }
+                };
+                let kind = if *c == Column::Active {
+                    AttrType::Boolean
+                } else {
+                    AttrType::String
+                };
+                (col, kind)
+            }
+            Field::Json(j) => (self.json_text(field, elem)?, j.kind),
+            Field::Element(e) => (self.json_text(field, elem)?, e.kind),
+        };
+        let subject = match (kind, self.dialect) {
+            (AttrType::Boolean, Dialect::Postgres) if !matches!(field, Field::Column(_)) => {
+                format!("({subject})::boolean")
+            }
+            (AttrType::Integer | AttrType::Decimal, Dialect::Postgres) => {
+                format!("({subject})::double precision")
+            }
+            (AttrType::String | AttrType::Reference | AttrType::DateTime, _)
+                if !field.case_exact() && !matches!(field, Field::Column(_)) =>
+            {
+                format!("lower({subject})")
+            }
+            _ => subject,
+        };
+        self.operator(sql, &subject, op, value);
+        Ok(())
+    }
+
+    /// `subject op ?` with the value bound.
+    fn operator(&self, sql: &mut Sql, subject: &str, op: CompareOp, value: &Operand) {
+        let bound = match value {
+            Operand::Str(s) => Part::Str(s.clone()),
+            Operand::Bool(b) => Part::Bool(*b),
+            Operand::Num(n) => Part::Num(*n),
+        };
+        let like = |pattern: String| Part::Str(pattern);
+        match (op, value) {
+            (CompareOp::Co, Operand::Str(s)) => {
+                sql.push(&format!("{subject} LIKE "))
+                    .bind(like(format!("%{}%", escape_like(s))));
+                sql.push(" ESCAPE '\\'");
+            }
+            (CompareOp::Sw, Operand::Str(s)) => {
+                sql.push(&format!("{subject} LIKE "))
+                    .bind(like(format!("{}%", escape_like(s))));
+                sql.push(" ESCAPE '\\'");
+            }
+            (CompareOp::Ew, Operand::Str(s)) => {
+                sql.push(&format!("{subject} LIKE "))
+                    .bind(like(format!("%{}", escape_like(s))));
+                sql.push(" ESCAPE '\\'");
+            }
+            _ => {
+                let symbol = match op {
+                    CompareOp::Eq | CompareOp::Co | CompareOp::Sw | CompareOp::Ew => "=",
+                    CompareOp::Ne => "<>",
+                    CompareOp::Gt => ">",
+                    CompareOp::Ge => ">=",
+                    CompareOp::Lt => "<",
+                    CompareOp::Le => "<=",
+                };
+                sql.push(&format!("{subject} {symbol} ")).bind(bound);
+            }
+        }
+    }
+
+    /// `ORDER BY` terms: absent values last, then the value, then the id as a stable tie-breaker.
+    pub fn order(&self, key: &SortKey, order: SortOrder) -> Result<Sql, Error> {
+        let t = self.table();
+        let value = match key {
+            SortKey::Column(c) => match c {
+                Column::Id => format!("{t}.id"),
+                Column::ExternalId => format!("{t}.external_id"),
+                Column::UserName => format!("{t}.user_name_folded"),
+                Column::DisplayName => format!("{t}.display_name_folded"),
+                Column::Created => format!("{t}.created"),
+                Column::LastModified => format!("{t}.last_modified"),
+                Column::Active => format!("{t}.active"),
+                Column::Email | Column::Group | Column::Member => {
+                    return Err(Error::InvalidValue("cannot sort by this attribute".into()));
+                }
+            },
+            SortKey::Json(j) => {
+                let x = self.json_text(&Field::Json(j.clone()), None)?;
+                fold_for_sort(x, j.kind, j.case_exact)
+            }
+            SortKey::Primary { ext, attr, sub } => {
+                let mut inner = Sql::default();
+                self.elements(&mut inner, ext.as_deref(), attr, "p")?;
+                let from = text_of(&inner);
+                let x = self.json_text(&Field::Element(sub.clone()), Some("p"))?;
+                let primary = match self.dialect {
+                    Dialect::Sqlite => "COALESCE(json_extract(p.value, '$.primary'), 0)".to_owned(),
+                    Dialect::Postgres => "COALESCE((p ->> 'primary')::boolean, FALSE)".to_owned(),
+                };
+                let x = fold_for_sort(x, sub.kind, sub.case_exact);
+                format!("(SELECT {x} FROM {from} ORDER BY {primary} DESC LIMIT 1)")
+            }
+        };
+        let dir = match order {
+            SortOrder::Ascending => "ASC",
+            SortOrder::Descending => "DESC",
+        };
+        let mut sql = Sql::default();
+        sql.push(&format!("({value}) IS NULL, {value} {dir}, {t}.id {dir}"));
+        Ok(sql)
+    }
+}
+
+fn fold_for_sort(x: String, kind: AttrType, case_exact: bool) -> String {
+    if matches!(kind, AttrType::String | AttrType::Reference) && !case_exact {
+        format!("lower({x})")
+    } else {
+        x
+    }
+}
+
+/// The text of a fragment that has no bound values.
+fn text_of(sql: &Sql) -> String {
+    sql.parts
+        .iter()
+        .map(|p| match p {
+            Part::Text(t) => t.as_str(),
+            Part::Str(_) | Part::Bool(_) | Part::Num(_) => "",
+        })
+        .collect()
+}
+
+/// A SQLite JSON path: `$."urn"."attr"."sub"`.
+fn json_path(ext: Option<&str>, attr: &str, sub: Option<&str>) -> Result<String, Error> {
+    let mut path = String::from("$");
+    for part in ext.into_iter().chain(Some(attr)).chain(sub) {
+        path.push_str(&format!(".\"{}\"", name(part)?));
+    }
+    Ok(path)
+}
+
+/// A PostgreSQL text-array path: `{"urn","attr","sub"}`.
+fn pg_path(ext: Option<&str>, attr: &str, sub: Option<&str>) -> Result<String, Error> {
+    let parts: Vec<String> = ext
+        .into_iter()
+        .chain(Some(attr))
+        .chain(sub)
+        .map(|p| name(p).map(|p| format!("\"{p}\"")))
+        .collect::<Result<_, _>>()?;
+    Ok(format!("{{{}}}", parts.join(",")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_metacharacters_are_escaped() {
+        assert_eq!(escape_like(r"50%_a\b"), r"50\%\_a\\b");
+    }
+
+    #[test]
+    fn paths_quote_urns_and_refuse_odd_names() {
+        assert_eq!(
+            json_path(Some("urn:a:2.0:User"), "manager", Some("value")).unwrap(),
+            "$.\"urn:a:2.0:User\".\"manager\".\"value\""
+        );
+        assert_eq!(
+            pg_path(None, "name", Some("givenName")).unwrap(),
+            "{\"name\",\"givenName\"}"
+        );
+        assert!(json_path(None, "a'b", None).is_err());
+    }
+}
