@@ -189,6 +189,19 @@ impl Renderer<'_> {
                 }
                 sql.push(")");
             }
+            // Conditions on columns are written never to be NULL (nullable columns are tested
+            // with IS NOT NULL first) and stay bare, so an index can serve them; JSON values
+            // may be NULL, so their conditions are wrapped to be false instead.
+            Expr::Present(Field::Column(c)) => {
+                sql.push("(");
+                self.present(sql, &Field::Column(*c), elem)?;
+                sql.push(")");
+            }
+            Expr::Compare(Field::Column(c), op, value) => {
+                sql.push("(");
+                self.compare(sql, &Field::Column(*c), *op, value, elem)?;
+                sql.push(")");
+            }
             Expr::Present(field) => {
                 sql.push("COALESCE((");
                 self.present(sql, field, elem)?;
@@ -325,6 +338,18 @@ impl Renderer<'_> {
                 let col = match c {
                     Column::Id => format!("{t}.id"),
                     Column::ExternalId => format!("{t}.external_id"),
+                    Column::UserName
+                        if self.trigram(
+                            sql,
+                            &format!("{t}.rowid"),
+                            "users_trigram",
+                            "user_name_folded",
+                            op,
+                            value,
+                        ) =>
+                    {
+                        return Ok(());
+                    }
                     Column::UserName => format!("{t}.user_name_folded"),
                     Column::DisplayName => format!("{t}.display_name_folded"),
                     Column::Created => format!("{t}.created"),
@@ -336,7 +361,16 @@ impl Renderer<'_> {
                         ))
                         .bind(tenant)
                         .push(" AND ");
-                        self.operator(sql, "value_folded", op, value);
+                        if !self.trigram(
+                            sql,
+                            "rowid",
+                            "user_emails_trigram",
+                            "value_folded",
+                            op,
+                            value,
+                        ) {
+                            self.operator(sql, "value_folded", op, value);
+                        }
                         sql.push(")");
                         return Ok(());
                     }
@@ -361,6 +395,9 @@ impl Renderer<'_> {
                         return Ok(());
                     }
                 };
+                if matches!(c, Column::ExternalId | Column::DisplayName | Column::Active) {
+                    sql.push(&format!("{col} IS NOT NULL AND "));
+                }
                 let kind = if *c == Column::Active {
                     AttrType::Boolean
                 } else {
@@ -396,22 +433,21 @@ impl Renderer<'_> {
             Operand::Bool(b) => Part::Bool(*b),
             Operand::Num(n) => Part::Num(*n),
         };
-        let like = |pattern: String| Part::Str(pattern);
-        match (op, value) {
-            (CompareOp::Co, Operand::Str(s)) => {
+        let pattern = match (op, value) {
+            (CompareOp::Co, Operand::Str(s)) => Some(format!("%{}%", escape_like(s))),
+            (CompareOp::Sw, Operand::Str(s)) => Some(format!("{}%", escape_like(s))),
+            (CompareOp::Ew, Operand::Str(s)) => Some(format!("%{}", escape_like(s))),
+            _ => None,
+        };
+        match pattern {
+            Some(pattern) => {
                 sql.push(&format!("{subject} LIKE "))
-                    .bind(like(format!("%{}%", escape_like(s))));
-                sql.push(" ESCAPE '\\'");
-            }
-            (CompareOp::Sw, Operand::Str(s)) => {
-                sql.push(&format!("{subject} LIKE "))
-                    .bind(like(format!("{}%", escape_like(s))));
-                sql.push(" ESCAPE '\\'");
-            }
-            (CompareOp::Ew, Operand::Str(s)) => {
-                sql.push(&format!("{subject} LIKE "))
-                    .bind(like(format!("%{}", escape_like(s))));
-                sql.push(" ESCAPE '\\'");
+                    .bind(Part::Str(pattern));
+                // PostgreSQL's LIKE escapes with a backslash by default; spelling it out there
+                // would hide the pattern from the trigram index. SQLite has no default escape.
+                if self.dialect == Dialect::Sqlite {
+                    sql.push(" ESCAPE '\\'");
+                }
             }
             _ => {
                 let symbol = match op {
@@ -425,6 +461,37 @@ impl Renderer<'_> {
                 sql.push(&format!("{subject} {symbol} ")).bind(bound);
             }
         }
+    }
+
+    /// On SQLite, a `co`/`ew` pattern of three plain characters or more can be answered by an
+    /// FTS5 trigram index (`table`, mirroring `column`): the rowids of the matching rows.
+    /// Patterns with LIKE metacharacters keep the plain, escaped LIKE.
+    fn trigram(
+        &self,
+        sql: &mut Sql,
+        rowid: &str,
+        table: &str,
+        column: &str,
+        op: CompareOp,
+        value: &Operand,
+    ) -> bool {
+        let Operand::Str(s) = value else { return false };
+        let plain = !s.contains(['%', '_', '\\']) && s.chars().count() >= 3;
+        if self.dialect != Dialect::Sqlite || !plain || !matches!(op, CompareOp::Co | CompareOp::Ew)
+        {
+            return false;
+        }
+        let pattern = if op == CompareOp::Co {
+            format!("%{s}%")
+        } else {
+            format!("%{s}")
+        };
+        sql.push(&format!(
+            "{rowid} IN (SELECT rowid FROM {table} WHERE {column} LIKE "
+        ))
+        .bind(Part::Str(pattern))
+        .push(")");
+        true
     }
 
     /// `ORDER BY` terms: absent values last, then the value, then the id as a stable tie-breaker.
@@ -465,7 +532,14 @@ impl Renderer<'_> {
             SortOrder::Descending => "DESC",
         };
         let mut sql = Sql::default();
-        sql.push(&format!("({value}) IS NULL, {value} {dir}, {t}.id {dir}"));
+        match key {
+            // Unique and never NULL: the index alone gives the order.
+            SortKey::Column(Column::UserName | Column::Id) => sql.push(&format!("{value} {dir}")),
+            SortKey::Column(Column::Created | Column::LastModified) => {
+                sql.push(&format!("{value} {dir}, {t}.id {dir}"))
+            }
+            _ => sql.push(&format!("({value}) IS NULL, {value} {dir}, {t}.id {dir}")),
+        };
         Ok(sql)
     }
 }

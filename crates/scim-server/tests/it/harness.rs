@@ -73,6 +73,15 @@ impl Database {
             }
             Backend::Postgres => {
                 let base = postgres_url().expect("SCIM_TEST_POSTGRES_URL");
+                // The trigram extension is database-wide; create it once, before any schema
+                // migrates, so parallel tests do not race to create it.
+                static EXTENSION: std::sync::Once = std::sync::Once::new();
+                EXTENSION.call_once(|| {
+                    admin(
+                        &base,
+                        "CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public",
+                    );
+                });
                 let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
                 admin(&base, &format!("CREATE SCHEMA {schema}"));
                 let sep = if base.contains('?') { '&' } else { '?' };

@@ -9,6 +9,7 @@ use crate::harness::{Backend, ENTERPRISE, GROUP, Server, USER};
 
 backends!(
     every_operator_on_strings,
+    substring_indexes_follow_writes,
     case_rules_come_from_the_schema,
     precedence_and_not,
     multi_valued_and_value_filters,
@@ -107,6 +108,36 @@ fn every_operator_on_strings(backend: Backend) {
     assert_eq!(names(&s, "userName lt \"bob\""), ["alice"]);
     assert_eq!(names(&s, "userName le \"bob\""), ["Bob", "alice"]);
     assert_eq!(names(&s, "name.givenName sw \"AL\""), ["alice"]);
+    // Substrings of three characters or more on userName and emails use the trigram indexes.
+    assert_eq!(names(&s, "userName co \"AROL\""), ["carol"]);
+    assert_eq!(names(&s, "userName ew \"bob\""), ["Bob"]);
+    assert_eq!(names(&s, "userName ew \"ob\""), ["Bob"]);
+    assert_eq!(
+        names(&s, "emails.value ew \"@corp.example\""),
+        ["Bob", "alice"]
+    );
+    assert_eq!(names(&s, "emails.value co \"gmail\""), ["carol"]);
+}
+
+fn substring_indexes_follow_writes(backend: Backend) {
+    let s = people(backend);
+    let carol = s.get("/Users?filter=userName%20eq%20%22carol%22").body["Resources"][0].clone();
+    let path = format!("/Users/{}", carol["id"].as_str().unwrap());
+    let r = s.put(
+        &path,
+        &json!({"schemas": [USER], "userName": "caroline",
+                "emails": [{"value": "caroline@new.example"}]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(names(&s, "userName co \"oline\""), ["caroline"]);
+    assert_eq!(names(&s, "emails.value co \"gmail\""), Vec::<String>::new());
+    assert_eq!(names(&s, "emails.value co \"new.ex\""), ["caroline"]);
+    assert_eq!(s.delete(&path).status, 204);
+    assert_eq!(names(&s, "userName co \"oline\""), Vec::<String>::new());
+    assert_eq!(
+        names(&s, "emails.value co \"new.ex\""),
+        Vec::<String>::new()
+    );
 }
 
 fn case_rules_come_from_the_schema(backend: Backend) {

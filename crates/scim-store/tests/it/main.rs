@@ -36,6 +36,12 @@ impl Db {
             _ if std::env::var("CI").is_ok() => panic!("CI needs SCIM_TEST_POSTGRES_URL"),
             _ => return None,
         };
+        static EXTENSION: std::sync::Once = std::sync::Once::new();
+        EXTENSION.call_once(|| {
+            connect(&base)
+                .batch_execute("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
+                .unwrap();
+        });
         let schema = format!("s_{}", uuid::Uuid::new_v4().simple());
         connect(&base)
             .batch_execute(&format!("CREATE SCHEMA {schema}"))

@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Query benchmark (issue #3): latency of the reads IdPs and admins make, at a million users.
+
+Starts the release server on a free loopback port, fills it through the SCIM API with --users
+users (each with a name, two emails, an externalId and an EnterpriseUser department) unless the
+database already holds them, then runs each scenario as --samples sequential requests with
+varying parameters over one keep-alive connection and prints p50/p99. Standard library only.
+
+    python3 bench/query.py [--database-url URL] [--users 1000000] [--samples 200]
+
+A SQLite file or PostgreSQL schema given with --database-url is kept, so a second run measures
+without filling again.
+"""
+
+import argparse
+import concurrent.futures
+import http.client
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+TOKEN = "scim_bench_token"
+USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+
+
+class Client:
+    def __init__(self, port):
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
+
+    def call(self, method, path, body=None, expect=(200, 201)):
+        headers = {"Authorization": f"Bearer {TOKEN}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/scim+json"
+        self.conn.request(method, "/scim/v2" + path, body=data, headers=headers)
+        resp = self.conn.getresponse()
+        text = resp.read()
+        if resp.status not in expect:
+            raise RuntimeError(f"{method} {path}: {resp.status} {text[:300]!r}")
+        return json.loads(text) if text else None
+
+
+def user(i):
+    return {
+        "schemas": [USER, ENTERPRISE],
+        "userName": f"user{i:07d}@example.com",
+        "externalId": f"ext-{i}",
+        "name": {"givenName": f"Given{i}", "familyName": f"Family{i % 5000}"},
+        "emails": [{"value": f"user{i:07d}@corp.example", "type": "work", "primary": True},
+                   {"value": f"u{i}@home.example", "type": "home"}],
+        ENTERPRISE: {"department": f"dept-{i % 100}"},
+    }
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(binary, url, port, log):
+    env = dict(os.environ, SCIM_BOOTSTRAP_TOKEN=TOKEN, RUST_LOG="warn")
+    proc = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}",
+                             "--database-url", url], env=env, stdout=log, stderr=log)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            c.request("GET", "/healthz")
+            if c.getresponse().status == 200:
+                return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("server did not start")
+
+
+def fill(port, start, count, threads):
+    def work(offset):
+        c = Client(port)
+        for i in range(start + offset, start + count, threads):
+            c.call("POST", "/Users", user(i))
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        list(pool.map(work, range(threads)))
+
+
+def pct(samples, p):
+    s = sorted(samples)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))] * 1000
+
+
+def q(filter_=None, **params):
+    if filter_ is not None:
+        params["filter"] = filter_
+    return "/Users?" + urllib.parse.urlencode(params)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "scim-server"))
+    ap.add_argument("--database-url")
+    ap.add_argument("--users", type=int, default=1_000_000)
+    ap.add_argument("--samples", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=4)
+    args = ap.parse_args()
+    n = args.users
+    tmp = tempfile.mkdtemp(prefix="scim-bench-")
+    url = args.database_url or f"sqlite://{tmp}/bench.db"
+    backend = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+    port = free_port()
+    rnd = random.Random(7)
+    with open(os.path.join(tmp, "server.log"), "w") as log:
+        proc = start_server(args.binary, url, port, log)
+        try:
+            c = Client(port)
+            have = c.call("GET", "/Users?count=0")["totalResults"]
+            if have < n:
+                t0 = time.time()
+                fill(port, have, n - have, args.threads)
+                took = time.time() - t0
+                print(f"{backend}: created {n - have} users by POST in {took:.0f}s "
+                      f"({(n - have) / took:.0f}/s, {args.threads} clients)", flush=True)
+            c = Client(port)  # the first connection idled past keep-alive during the fill
+            ids = [r["id"] for r in c.call("GET", f"/Users?count=1000&startIndex={n // 3}&attributes=id")["Resources"]]
+            k = args.samples
+
+            def some(i):
+                return rnd.randrange(n)
+
+            scenarios = [
+                ("GET /Users/{id}", lambda i: f"/Users/{rnd.choice(ids)}"),
+                ("userName eq", lambda i: q(f'userName eq "user{some(i):07d}@example.com"')),
+                ("userName sw, count=10", lambda i: q(f'userName sw "user{some(i) // 100:05d}"', count=10)),
+                ("emails.value co, count=10", lambda i: q(f'emails.value co "{some(i):07d}@corp"', count=10)),
+                ("externalId eq", lambda i: q(f'externalId eq "ext-{some(i)}"')),
+                (f"page at startIndex={n // 2:,}, count=10", lambda i: q(startIndex=n // 2 + i, count=10)),
+                ("sortBy=userName, count=10", lambda i: q(sortBy="userName", startIndex=1 + i, count=10)),
+                ("filtered page sorted by userName", lambda i: q(f'userName sw "user{some(i) // 1000:04d}"', sortBy="userName", sortOrder="descending", count=10)),
+                (f"{ENTERPRISE.split(':')[-2]}:department eq, count=10", lambda i: q(f'{ENTERPRISE}:department eq "dept-{i % 100}"', count=10)),
+            ]
+            rows = []
+            for name, path in scenarios:
+                lat = []
+                for i in range(k):
+                    p = path(i)
+                    t = time.perf_counter()
+                    c.call("GET", p)
+                    lat.append(time.perf_counter() - t)
+                rows.append((name, pct(lat, 50), pct(lat, 99)))
+                print(f"  {name}: p50 {pct(lat, 50):.2f} ms, p99 {pct(lat, 99):.2f} ms", flush=True)
+            print(f"\n{backend}, {n:,} users, {os.cpu_count()} cores, {k} sequential requests each")
+            print("| scenario | p50 (ms) | p99 (ms) |")
+            print("| --- | ---: | ---: |")
+            for name, p50, p99 in rows:
+                print(f"| {name} | {p50:.2f} | {p99:.2f} |")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=60)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
