@@ -128,40 +128,10 @@ impl<S: Store> Service<'_, S> {
                 Some(m) => resolve_members(tx, id, m)?,
                 None => Vec::new(),
             };
-            let same_members = kind == ResourceKind::User || {
-                let mut now: Vec<String> = tx.members(id)?.into_iter().map(|m| m.value).collect();
-                let mut new: Vec<String> = refs.iter().map(|m| m.value.clone()).collect();
-                now.sort();
-                new.sort();
-                now == new
-            };
-            if schemas == existing.schemas
-                && data == existing.data
-                && password.is_none()
-                && same_members
-            {
-                return self.output(tx, &existing, proj);
-            }
-            let password_hash = password.as_deref().map(password::hash).transpose()?;
-            let record = Record {
-                id: existing.id.clone(),
-                kind,
-                schemas,
-                data,
-                version: existing.version + 1,
-                created: existing.created,
-                last_modified: self.clock.now(),
-            };
-            let write = WriteRecord {
-                index: index_keys(&record),
-                record,
-                password_hash,
-            };
-            tx.update(&write, existing.version)?;
-            if kind == ResourceKind::Group {
-                tx.set_members(id, &refs)?;
-            }
-            self.output(tx, &write.record, proj)
+            let members_changed = kind == ResourceKind::Group && replace_members(tx, id, &refs)?;
+            let record =
+                self.new_version(tx, existing, schemas, data, password, members_changed)?;
+            self.output(tx, &record, proj)
         })
     }
 
@@ -197,44 +167,51 @@ impl<S: Store> Service<'_, S> {
                     MemberChange::RemoveAll => tx.remove_members(id, None)? > 0,
                     MemberChange::Replace(list) => {
                         let refs = resolve_members(tx, id, &list)?;
-                        let mut now: Vec<String> =
-                            tx.members(id)?.into_iter().map(|m| m.value).collect();
-                        now.sort();
-                        let new: Vec<String> = refs.iter().map(|m| m.value.clone()).collect();
-                        if now == new {
-                            false
-                        } else {
-                            tx.set_members(id, &refs)?;
-                            true
-                        }
+                        replace_members(tx, id, &refs)?
                     }
                 };
             }
-            if schemas == existing.schemas
-                && data == existing.data
-                && password.is_none()
-                && !members_changed
-            {
-                return self.output(tx, &existing, proj);
-            }
-            let password_hash = password.as_deref().map(password::hash).transpose()?;
-            let record = Record {
-                id: existing.id.clone(),
-                kind,
-                schemas,
-                data,
-                version: existing.version + 1,
-                created: existing.created,
-                last_modified: self.clock.now(),
-            };
-            let write = WriteRecord {
-                index: index_keys(&record),
-                record,
-                password_hash,
-            };
-            tx.update(&write, existing.version)?;
-            self.output(tx, &write.record, proj)
+            let record =
+                self.new_version(tx, existing, schemas, data, password, members_changed)?;
+            self.output(tx, &record, proj)
         })
+    }
+
+    /// Stores the changed resource as its next version, or keeps it as it is when nothing
+    /// changed, so the ETag and `lastModified` move exactly when the resource does.
+    fn new_version(
+        &self,
+        tx: &mut dyn Tx,
+        existing: Record,
+        schemas: Vec<String>,
+        data: serde_json::Map<String, Value>,
+        password: Option<String>,
+        members_changed: bool,
+    ) -> Result<Record> {
+        if schemas == existing.schemas
+            && data == existing.data
+            && password.is_none()
+            && !members_changed
+        {
+            return Ok(existing);
+        }
+        let password_hash = password.as_deref().map(password::hash).transpose()?;
+        let record = Record {
+            id: existing.id.clone(),
+            kind: existing.kind,
+            schemas,
+            data,
+            version: existing.version + 1,
+            created: existing.created,
+            last_modified: self.clock.now(),
+        };
+        let write = WriteRecord {
+            index: index_keys(&record),
+            record,
+            password_hash,
+        };
+        tx.update(&write, existing.version)?;
+        Ok(write.record)
     }
 
     /// Runs a read-modify-write transaction. Without `If-Match` the client asked for no
@@ -448,6 +425,18 @@ pub fn index_keys(record: &Record) -> IndexKeys {
         },
         active: record.data.get("active").and_then(Value::as_bool),
     }
+}
+
+/// Sets a group's member list; `false` (and no write) when it already is that list.
+fn replace_members(tx: &mut dyn Tx, group_id: &str, refs: &[MemberRef]) -> Result<bool> {
+    let mut now: Vec<String> = tx.members(group_id)?.into_iter().map(|m| m.value).collect();
+    now.sort();
+    // `refs` come sorted from `resolve_members`.
+    if refs.iter().map(|m| &m.value).eq(now.iter()) {
+        return Ok(false);
+    }
+    tx.set_members(group_id, refs)?;
+    Ok(true)
 }
 
 /// Checks that every member exists in the tenant and fills in its type. Unknown ids (including

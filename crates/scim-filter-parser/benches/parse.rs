@@ -27,7 +27,9 @@ fn filters(c: &mut Criterion) {
         .map(|i| format!(r#"userName eq "u{i}""#))
         .collect::<Vec<_>>()
         .join(" or ");
-    c.bench_function("filter/999-term or chain", |b| b.iter(|| parse_filter(black_box(&long_or))));
+    c.bench_function("filter/999-term or chain", |b| {
+        b.iter(|| parse_filter(black_box(&long_or)))
+    });
     let deep = format!("{}a pr{}", "(".repeat(100_000), ")".repeat(100_000));
     c.bench_function("filter/100k nested parens (rejected)", |b| {
         b.iter(|| parse_filter(black_box(&deep)))

@@ -414,61 +414,39 @@ impl Tx for DieselTx<'_> {
             .map(|(key, dir)| renderer.order(key, *dir))
             .transpose()?;
         let tenant = self.tenant.as_str();
-        let (total, rows): (i64, Vec<UserRow>) = match kind {
-            ResourceKind::User => {
+        // The same statements for both tables; only the table and its columns differ.
+        macro_rules! page {
+            ($table:ident, $columns:expr) => {{
                 let base = || {
-                    let mut query = users::table
-                        .filter(users::tenant_id.eq(tenant))
+                    let mut query = $table::table
+                        .filter($table::tenant_id.eq(tenant))
                         .into_boxed();
                     if let Some(f) = &filter {
                         query = query.filter(f.clone());
                     }
                     query
                 };
-                let total = base().count().get_result(self.conn).map_err(db)?;
-                let rows = if limit == 0 {
+                let total: i64 = base().count().get_result(self.conn).map_err(db)?;
+                let rows: Vec<UserRow> = if limit == 0 {
                     Vec::new()
                 } else {
                     let query = match &order {
                         Some(o) => base().order(o.clone()),
-                        None => base().order((users::created.asc(), users::id.asc())),
+                        None => base().order(($table::created.asc(), $table::id.asc())),
                     };
                     query
                         .offset(offset)
                         .limit(limit)
-                        .select(USER_COLUMNS)
+                        .select($columns)
                         .load(self.conn)
                         .map_err(db)?
                 };
                 (total, rows)
-            }
-            ResourceKind::Group => {
-                let base = || {
-                    let mut query = groups::table
-                        .filter(groups::tenant_id.eq(tenant))
-                        .into_boxed();
-                    if let Some(f) = &filter {
-                        query = query.filter(f.clone());
-                    }
-                    query
-                };
-                let total = base().count().get_result(self.conn).map_err(db)?;
-                let rows = if limit == 0 {
-                    Vec::new()
-                } else {
-                    let query = match &order {
-                        Some(o) => base().order(o.clone()),
-                        None => base().order((groups::created.asc(), groups::id.asc())),
-                    };
-                    query
-                        .offset(offset)
-                        .limit(limit)
-                        .select(GROUP_COLUMNS)
-                        .load(self.conn)
-                        .map_err(db)?
-                };
-                (total, rows)
-            }
+            }};
+        }
+        let (total, rows) = match kind {
+            ResourceKind::User => page!(users, USER_COLUMNS),
+            ResourceKind::Group => page!(groups, GROUP_COLUMNS),
         };
         let records = rows
             .into_iter()
