@@ -338,12 +338,16 @@ impl Renderer<'_> {
                 let col = match c {
                     Column::Id => format!("{t}.id"),
                     Column::ExternalId => format!("{t}.external_id"),
-                    Column::UserName
+                    Column::UserName | Column::DisplayName
                         if self.trigram(
                             sql,
                             &format!("{t}.rowid"),
-                            "users_trigram",
-                            "user_name_folded",
+                            &format!("{t}_trigram"),
+                            if *c == Column::UserName {
+                                "user_name_folded"
+                            } else {
+                                "display_name_folded"
+                            },
                             op,
                             value,
                         ) =>

@@ -4,5 +4,6 @@
 -- would take the extension, and every index using it, with it).
 CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
 CREATE INDEX users_user_name_trigram ON users USING gin (user_name_folded public.gin_trgm_ops);
+CREATE INDEX users_display_name_trigram ON users USING gin (display_name_folded public.gin_trgm_ops);
 CREATE INDEX user_emails_value_trigram ON user_emails USING gin (value_folded public.gin_trgm_ops);
 CREATE INDEX groups_display_name_trigram ON groups USING gin (display_name_folded public.gin_trgm_ops);

@@ -1,19 +1,39 @@
--- `co`, `ew` (and long `sw`) filters on userName and emails: FTS5 trigram indexes kept in step
+-- `co` and `ew` filters on userName, displayName and emails: FTS5 trigram indexes kept in step
 -- with their tables by triggers, so a substring match reads the index instead of every row.
 CREATE VIRTUAL TABLE users_trigram USING fts5(
-    user_name_folded, content = 'users', content_rowid = 'rowid', tokenize = 'trigram'
+    user_name_folded, display_name_folded,
+    content = 'users', content_rowid = 'rowid', tokenize = 'trigram'
 );
 CREATE TRIGGER users_trigram_insert AFTER INSERT ON users BEGIN
-    INSERT INTO users_trigram (rowid, user_name_folded) VALUES (new.rowid, new.user_name_folded);
+    INSERT INTO users_trigram (rowid, user_name_folded, display_name_folded)
+    VALUES (new.rowid, new.user_name_folded, new.display_name_folded);
 END;
 CREATE TRIGGER users_trigram_delete AFTER DELETE ON users BEGIN
-    INSERT INTO users_trigram (users_trigram, rowid, user_name_folded)
-    VALUES ('delete', old.rowid, old.user_name_folded);
+    INSERT INTO users_trigram (users_trigram, rowid, user_name_folded, display_name_folded)
+    VALUES ('delete', old.rowid, old.user_name_folded, old.display_name_folded);
 END;
-CREATE TRIGGER users_trigram_update AFTER UPDATE OF user_name_folded ON users BEGIN
-    INSERT INTO users_trigram (users_trigram, rowid, user_name_folded)
-    VALUES ('delete', old.rowid, old.user_name_folded);
-    INSERT INTO users_trigram (rowid, user_name_folded) VALUES (new.rowid, new.user_name_folded);
+CREATE TRIGGER users_trigram_update AFTER UPDATE OF user_name_folded, display_name_folded ON users
+BEGIN
+    INSERT INTO users_trigram (users_trigram, rowid, user_name_folded, display_name_folded)
+    VALUES ('delete', old.rowid, old.user_name_folded, old.display_name_folded);
+    INSERT INTO users_trigram (rowid, user_name_folded, display_name_folded)
+    VALUES (new.rowid, new.user_name_folded, new.display_name_folded);
+END;
+
+CREATE VIRTUAL TABLE groups_trigram USING fts5(
+    display_name_folded, content = 'groups', content_rowid = 'rowid', tokenize = 'trigram'
+);
+CREATE TRIGGER groups_trigram_insert AFTER INSERT ON groups BEGIN
+    INSERT INTO groups_trigram (rowid, display_name_folded) VALUES (new.rowid, new.display_name_folded);
+END;
+CREATE TRIGGER groups_trigram_delete AFTER DELETE ON groups BEGIN
+    INSERT INTO groups_trigram (groups_trigram, rowid, display_name_folded)
+    VALUES ('delete', old.rowid, old.display_name_folded);
+END;
+CREATE TRIGGER groups_trigram_update AFTER UPDATE OF display_name_folded ON groups BEGIN
+    INSERT INTO groups_trigram (groups_trigram, rowid, display_name_folded)
+    VALUES ('delete', old.rowid, old.display_name_folded);
+    INSERT INTO groups_trigram (rowid, display_name_folded) VALUES (new.rowid, new.display_name_folded);
 END;
 
 CREATE VIRTUAL TABLE user_emails_trigram USING fts5(

@@ -117,6 +117,8 @@ fn every_operator_on_strings(backend: Backend) {
         ["Bob", "alice"]
     );
     assert_eq!(names(&s, "emails.value co \"gmail\""), ["carol"]);
+    assert_eq!(names(&s, "displayName co \"CE AM\""), ["alice"]);
+    assert_eq!(names(&s, "displayName ew \"ames\""), ["alice"]);
 }
 
 fn substring_indexes_follow_writes(backend: Backend) {
