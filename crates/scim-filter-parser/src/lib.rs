@@ -864,3 +864,140 @@ mod tests {
         );
     }
 }
+
+/// Property: any tree the grammar can express prints to text that parses back to the same tree.
+/// Trees come from a small seeded generator (no extra dependency), thousands per run.
+#[cfg(test)]
+mod round_trip {
+    use super::*;
+
+    /// xorshift64*: deterministic, good enough to vary trees.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+        fn below(&mut self, n: u64) -> u64 {
+            self.next() % n
+        }
+        fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+            items[usize::try_from(self.below(items.len() as u64)).unwrap()]
+        }
+    }
+
+    fn path(rng: &mut Rng, relative: bool) -> AttrPath {
+        let name = rng.pick(&["userName", "emails", "name", "a-b_c9", "$ref", "Not", "and"]);
+        let urn = (!relative && rng.below(5) == 0).then(|| {
+            rng.pick(&[
+                "urn:ietf:params:scim:schemas:core:2.0:User",
+                "urn:x:y:2.0:Ext",
+            ])
+        });
+        let sub =
+            (!relative && rng.below(3) == 0).then(|| rng.pick(&["value", "givenName", "type"]));
+        AttrPath {
+            urn: urn.map(str::to_owned),
+            name: name.to_owned(),
+            sub_attr: sub.map(str::to_owned),
+        }
+    }
+
+    fn value(rng: &mut Rng) -> CompValue {
+        match rng.below(5) {
+            0 => CompValue::Null,
+            1 => CompValue::Bool(rng.below(2) == 0),
+            2 => CompValue::Number(rng.pick(&["0", "-12", "3.25", "1e9", "-0.5E-3"]).to_owned()),
+            _ => {
+                let pieces = [
+                    "a", "\"", "\\", "/", "\n", "\t", "\u{1}", "é", "😀", " and ", ")", "]", "",
+                ];
+                let n = rng.below(5);
+                CompValue::Str((0..n).map(|_| rng.pick(&pieces)).collect())
+            }
+        }
+    }
+
+    fn filter(rng: &mut Rng, depth: u32, relative: bool) -> Filter {
+        let leaf = depth == 0 || rng.below(3) == 0;
+        let choice = if leaf {
+            rng.below(2)
+        } else {
+            2 + rng.below(if relative { 3 } else { 4 })
+        };
+        match choice {
+            0 => Filter::Present(path(rng, relative)),
+            1 => {
+                let ops = [
+                    CompareOp::Eq,
+                    CompareOp::Ne,
+                    CompareOp::Co,
+                    CompareOp::Sw,
+                    CompareOp::Ew,
+                    CompareOp::Gt,
+                    CompareOp::Ge,
+                    CompareOp::Lt,
+                    CompareOp::Le,
+                ];
+                let op = ops[usize::try_from(rng.below(9)).unwrap()];
+                Filter::Compare {
+                    path: path(rng, relative),
+                    op,
+                    value: value(rng),
+                }
+            }
+            2 | 3 => {
+                let n = 2 + rng.below(3);
+                let items = (0..n).map(|_| filter(rng, depth - 1, relative)).collect();
+                if choice == 2 {
+                    Filter::And(items)
+                } else {
+                    Filter::Or(items)
+                }
+            }
+            4 => Filter::Not(Box::new(filter(rng, depth - 1, relative))),
+            _ => {
+                let mut attr = path(rng, false);
+                attr.sub_attr = None;
+                Filter::ValuePath {
+                    attr,
+                    filter: Box::new(filter(rng, depth - 1, true)),
+                }
+            }
+        }
+    }
+
+    /// The parser flattens `a and (b and c)` written without parentheses only; a generated
+    /// tree may nest same-kind operators, which print with parentheses and parse back as such.
+    #[test]
+    fn printed_filters_parse_back_to_the_same_tree() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for _ in 0..5000 {
+            let f = filter(&mut rng, 4, false);
+            let text = f.to_string();
+            assert_eq!(parse_filter(&text), Ok(f), "{text}");
+        }
+    }
+
+    #[test]
+    fn printed_patch_paths_parse_back() {
+        let mut rng = Rng(7);
+        for _ in 0..2000 {
+            let mut attr = path(&mut rng, false);
+            let with_filter = rng.below(2) == 0;
+            if with_filter {
+                attr.sub_attr = None;
+            }
+            let p = PatchPath {
+                attr,
+                filter: with_filter.then(|| filter(&mut rng, 2, true)),
+                sub_attr: (with_filter && rng.below(2) == 0).then(|| "display".to_owned()),
+            };
+            let text = p.to_string();
+            assert_eq!(parse_patch_path(&text), Ok(p), "{text}");
+        }
+    }
+}
