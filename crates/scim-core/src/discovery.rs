@@ -18,6 +18,8 @@ pub struct Capabilities {
     pub patch: bool,
     /// Whether sorting is offered.
     pub sort: bool,
+    /// `/Bulk` limits.
+    pub bulk: crate::bulk::BulkLimits,
 }
 
 /// The `/ServiceProviderConfig` document (RFC 7643 §5).
@@ -26,7 +28,11 @@ pub fn service_provider_config(caps: &Capabilities, base_url: &str) -> Value {
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
         "documentationUri": "https://datatracker.ietf.org/doc/html/rfc7644",
         "patch": {"supported": caps.patch},
-        "bulk": {"supported": false, "maxOperations": 0, "maxPayloadSize": 0},
+        "bulk": {
+            "supported": true,
+            "maxOperations": caps.bulk.max_operations,
+            "maxPayloadSize": caps.bulk.max_payload_size
+        },
         "filter": {"supported": true, "maxResults": caps.paging.max_results},
         "changePassword": {"supported": true},
         "sort": {"supported": caps.sort},

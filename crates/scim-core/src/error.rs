@@ -42,6 +42,10 @@ pub enum Error {
     /// No such resource in this tenant.
     #[error("{0}")]
     NotFound(String),
+    /// The request conflicts with the state of other resources (RFC 7644 §3.7.1: bulkId
+    /// references that cannot be resolved).
+    #[error("{0}")]
+    Conflict(String),
     /// `If-Match` named a version that is no longer current.
     #[error("{0}")]
     PreconditionFailed(String),
@@ -133,7 +137,7 @@ impl Error {
             Error::Unauthorized(_) => 401,
             Error::Forbidden(_) => 403,
             Error::NotFound(_) => 404,
-            Error::Uniqueness(_) => 409,
+            Error::Uniqueness(_) | Error::Conflict(_) => 409,
             Error::PreconditionFailed(_) => 412,
             Error::PayloadTooLarge(_) => 413,
             Error::NotImplemented(_) => 501,

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod bulk;
 pub mod clock;
 pub mod discovery;
 pub mod error;

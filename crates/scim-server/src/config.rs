@@ -21,6 +21,8 @@ pub struct Config {
     pub max_results: u64,
     /// HTTP worker threads; 0 means one per core.
     pub workers: usize,
+    /// Most operations in one `/Bulk` request (`bulk.maxOperations`).
+    pub bulk_max_operations: usize,
 }
 
 impl Default for Config {
@@ -34,6 +36,7 @@ impl Default for Config {
             default_count: 100,
             max_results: 1000,
             workers: 0,
+            bulk_max_operations: 1000,
         }
     }
 }
@@ -56,6 +59,7 @@ impl fmt::Debug for Config {
             .field("default_count", &self.default_count)
             .field("max_results", &self.max_results)
             .field("workers", &self.workers)
+            .field("bulk_max_operations", &self.bulk_max_operations)
             .finish()
     }
 }

@@ -92,6 +92,10 @@ pub fn serve<S: Store>(
             },
             patch: true,
             sort: true,
+            bulk: scim_core::bulk::BulkLimits {
+                max_operations: config.bulk_max_operations,
+                max_payload_size: config.max_body_bytes,
+            },
         },
     });
     let max_body = config.max_body_bytes;

@@ -29,6 +29,14 @@ struct Cli {
     /// Largest page a list request returns (`filter.maxResults`).
     #[arg(long, global = true, env = "SCIM_MAX_RESULTS", default_value_t = 1000)]
     max_results: u64,
+    /// Most operations in one /Bulk request.
+    #[arg(
+        long,
+        global = true,
+        env = "SCIM_BULK_MAX_OPERATIONS",
+        default_value_t = 1000
+    )]
+    bulk_max_operations: usize,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -123,6 +131,7 @@ fn execute(cli: Cli) -> Result<(), BoxError> {
         max_body_bytes: cli.max_body_bytes,
         pool_size: cli.pool_size,
         max_results: cli.max_results,
+        bulk_max_operations: cli.bulk_max_operations,
         ..Config::default()
     };
     let command = cli.command.unwrap_or(Command::Serve {

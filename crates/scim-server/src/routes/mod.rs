@@ -33,7 +33,7 @@ pub fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
                     web::resource("/Schemas/{id}").route(web::get().to(discovery::schema::<S>)),
                 )
                 .service(web::resource("/.search").route(web::post().to(resources::search::<S>)))
-                .service(web::resource("/Bulk").route(web::post().to(not_offered)))
+                .service(web::resource("/Bulk").route(web::post().to(resources::bulk::<S>)))
                 .service(web::resource("/Me").to(not_offered))
                 .service(
                     web::resource("/{kind:Users|Groups}/.search")

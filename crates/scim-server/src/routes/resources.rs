@@ -281,3 +281,19 @@ fn search_request(body: serde_json::Value) -> Result<ListRequest, ApiError> {
         sort_order: text("sortOrder")?,
     })
 }
+
+/// `POST /Bulk` (RFC 7644 §3.7).
+pub async fn bulk<S: Store>(
+    state: web::Data<AppState<S>>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth::require(&state, &req, token::WRITE).await?;
+    let body = json_body(&req, &body)?;
+    let limits = state.caps.bulk;
+    let body = with_service(&state, principal, base_url(&req), move |s| {
+        scim_core::bulk::run(s, body, &limits)
+    })
+    .await?;
+    Ok(scim_json(body))
+}

@@ -43,7 +43,9 @@ fn service_provider_config(backend: Backend) {
     let b = open_get(&s, "/ServiceProviderConfig").body;
     assert_eq!(b["schemas"], json!([SPC]));
     assert_eq!(b["patch"]["supported"], true);
-    assert_eq!(b["bulk"]["supported"], false);
+    assert_eq!(b["bulk"]["supported"], true);
+    assert_eq!(b["bulk"]["maxOperations"], 1000);
+    assert_eq!(b["bulk"]["maxPayloadSize"], 64 * 1024);
     assert_eq!(b["filter"]["supported"], true);
     assert_eq!(b["filter"]["maxResults"], 1000);
     assert_eq!(b["changePassword"]["supported"], true);

@@ -204,9 +204,8 @@ fn unknown_ids_are_404(backend: Backend) {
 
 fn unsupported_operations_are_501(backend: Backend) {
     let s = Server::start(backend);
-    let bulk =
-        json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"], "Operations": []});
-    s.post("/Bulk", &bulk).assert_error(501, None);
+    // RFC 7644 §3.11: /Me is optional; a server without it answers 501.
+    s.get("/Me").assert_error(501, None);
 }
 
 fn conflicts_and_hostile_input_never_leak_database_text(backend: Backend) {

@@ -10,6 +10,7 @@
 
 mod harness;
 
+mod bulk;
 mod cli;
 mod concurrency;
 mod discovery;
