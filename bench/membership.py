@@ -11,62 +11,13 @@ measures sequential requests over one keep-alive connection. Standard library on
 
 import argparse
 import concurrent.futures
-import http.client
-import json
 import os
-import socket
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 
-TOKEN = "scim_bench_token"
-USER = "urn:ietf:params:scim:schemas:core:2.0:User"
-GROUP = "urn:ietf:params:scim:schemas:core:2.0:Group"
-PATCH_OP = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+from common import DEFAULT_BINARY, GROUP, PATCH_OP, USER, Client, free_port, pct, start_server
 
-
-class Client:
-    def __init__(self, port):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-
-    def call(self, method, path, body=None, expect=(200, 201, 204)):
-        headers = {"Authorization": f"Bearer {TOKEN}"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/scim+json"
-        self.conn.request(method, "/scim/v2" + path, body=data, headers=headers)
-        resp = self.conn.getresponse()
-        text = resp.read()
-        if resp.status not in expect:
-            raise RuntimeError(f"{method} {path}: {resp.status} {text[:300]!r}")
-        return json.loads(text) if text else None
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(binary, url, port, log):
-    env = dict(os.environ, SCIM_BOOTSTRAP_TOKEN=TOKEN, SCIM_MAX_BODY_BYTES=str(64 << 20),
-               RUST_LOG="warn")
-    proc = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}",
-                             "--database-url", url], env=env, stdout=log, stderr=log)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start")
 
 
 def create_users(port, count, threads=4):
@@ -80,14 +31,9 @@ def create_users(port, count, threads=4):
     return ids
 
 
-def pct(samples, p):
-    s = sorted(samples)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))] * 1000
-
-
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "scim-server"))
+    ap.add_argument("--binary", default=DEFAULT_BINARY)
     ap.add_argument("--database-url")
     ap.add_argument("--sizes", default="10,10000,100000")
     ap.add_argument("--samples", type=int, default=300)
@@ -98,7 +44,7 @@ def main():
     backend = "PostgreSQL" if url.startswith("postgres") else "SQLite"
     port = free_port()
     with open(os.path.join(tmp, "server.log"), "w") as log:
-        proc = start_server(args.binary, url, port, log)
+        proc = start_server(args.binary, url, port, log, SCIM_MAX_BODY_BYTES=64 << 20)
         try:
             t0 = time.time()
             ids = create_users(port, max(sizes) + args.samples * len(sizes))

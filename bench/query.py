@@ -14,38 +14,15 @@ without filling again.
 
 import argparse
 import concurrent.futures
-import http.client
-import json
 import os
 import random
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
 
-TOKEN = "scim_bench_token"
-USER = "urn:ietf:params:scim:schemas:core:2.0:User"
-ENTERPRISE = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"
+from common import DEFAULT_BINARY, ENTERPRISE, USER, Client, free_port, pct, start_server
 
-
-class Client:
-    def __init__(self, port):
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
-
-    def call(self, method, path, body=None, expect=(200, 201)):
-        headers = {"Authorization": f"Bearer {TOKEN}"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/scim+json"
-        self.conn.request(method, "/scim/v2" + path, body=data, headers=headers)
-        resp = self.conn.getresponse()
-        text = resp.read()
-        if resp.status not in expect:
-            raise RuntimeError(f"{method} {path}: {resp.status} {text[:300]!r}")
-        return json.loads(text) if text else None
 
 
 def user(i):
@@ -60,29 +37,6 @@ def user(i):
     }
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(binary, url, port, log):
-    env = dict(os.environ, SCIM_BOOTSTRAP_TOKEN=TOKEN, RUST_LOG="warn")
-    proc = subprocess.Popen([binary, "serve", "--listen", f"127.0.0.1:{port}",
-                             "--database-url", url], env=env, stdout=log, stderr=log)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start")
-
-
 def fill(port, start, count, threads):
     def work(offset):
         c = Client(port)
@@ -90,11 +44,6 @@ def fill(port, start, count, threads):
             c.call("POST", "/Users", user(i))
     with concurrent.futures.ThreadPoolExecutor(threads) as pool:
         list(pool.map(work, range(threads)))
-
-
-def pct(samples, p):
-    s = sorted(samples)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))] * 1000
 
 
 def q(filter_=None, **params):
@@ -105,7 +54,7 @@ def q(filter_=None, **params):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--binary", default=os.path.join(os.path.dirname(__file__), "..", "target", "release", "scim-server"))
+    ap.add_argument("--binary", default=DEFAULT_BINARY)
     ap.add_argument("--database-url")
     ap.add_argument("--users", type=int, default=1_000_000)
     ap.add_argument("--samples", type=int, default=200)
