@@ -31,6 +31,9 @@ pub enum Column {
     Member,
     /// Any `groups.value` of a user: the groups it is a direct member of.
     Group,
+    /// `meta.resourceType`: constant per table, compared case-insensitively (useful at the
+    /// root `.search`, where one filter covers Users and Groups).
+    ResourceType,
 }
 
 /// An attribute kept in the stored JSON document.
@@ -411,6 +414,9 @@ impl<'r> Resolver<'r> {
             let column = match (self.kind, sub) {
                 (_, None) if eq(name, "id") => Some((Column::Id, AttrType::String)),
                 (_, None) if eq(name, "externalId") => Some((Column::ExternalId, AttrType::String)),
+                (_, Some(s)) if eq(name, "meta") && eq(s, "resourceType") => {
+                    Some((Column::ResourceType, AttrType::String))
+                }
                 (_, Some(s)) if eq(name, "meta") && eq(s, "created") => {
                     Some((Column::Created, AttrType::DateTime))
                 }

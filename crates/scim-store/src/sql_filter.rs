@@ -274,7 +274,7 @@ impl Renderer<'_> {
         let tenant = Part::Str(self.tenant.to_owned());
         match field {
             Field::Column(c) => match c {
-                Column::Id | Column::Created | Column::LastModified => {
+                Column::Id | Column::Created | Column::LastModified | Column::ResourceType => {
                     sql.push("1 = 1");
                 }
                 Column::UserName => {
@@ -359,6 +359,7 @@ impl Renderer<'_> {
                     Column::Created => format!("{t}.created"),
                     Column::LastModified => format!("{t}.last_modified"),
                     Column::Active => format!("{t}.active"),
+                    Column::ResourceType => format!("'{}'", self.kind.name().to_lowercase()),
                     Column::Email => {
                         sql.push(&format!(
                             "{t}.id IN (SELECT user_id FROM user_emails WHERE tenant_id = "
@@ -510,6 +511,7 @@ impl Renderer<'_> {
                 Column::Created => format!("{t}.created"),
                 Column::LastModified => format!("{t}.last_modified"),
                 Column::Active => format!("{t}.active"),
+                Column::ResourceType => format!("'{}'", self.kind.name().to_lowercase()),
                 Column::Email | Column::Group | Column::Member => {
                     return Err(Error::InvalidValue("cannot sort by this attribute".into()));
                 }
