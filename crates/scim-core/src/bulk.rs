@@ -1,6 +1,7 @@
-//! `/Bulk` (RFC 7644 §3.7): many operations in one request. Each operation runs as its own
-//! transaction through the same code as a single request, so each is atomic and none is ever
-//! half-applied. `bulkId` references (`"bulkId:x"` in a path or anywhere in `data`) are
+//! `/Bulk` (RFC 7644 §3.7): many operations in one request. They run in one database
+//! transaction, each in its own savepoint through the same code as a single request: each is
+//! atomic (a failed one leaves no trace) and the request pays for one commit, not one per
+//! operation. `bulkId` references (`"bulkId:x"` in a path or anywhere in `data`) are
 //! resolved whatever the order of the operations: an operation waits until every resource it
 //! references has been created. References that can never resolve (unknown ids, cycles, a
 //! failed creation) fail the waiting operation with 409, as §3.7.1 allows.
@@ -13,7 +14,7 @@ use crate::error::{Error, Result};
 use crate::projection::Projection;
 use crate::resources::Service;
 use crate::schema::ResourceKind;
-use crate::store::Store;
+use crate::store::{Store, Tx};
 
 /// RFC 7644 §3.7 BulkRequest URN.
 pub const BULK_REQUEST: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
@@ -215,74 +216,78 @@ fn target(path: &str) -> Result<(ResourceKind, Option<&str>)> {
 /// Runs a BulkRequest and returns the BulkResponse.
 pub fn run<S: Store>(service: &Service<'_, S>, body: Value, limits: &BulkLimits) -> Result<Value> {
     let (ops, fail_on_errors) = parse(body, limits)?;
-    let mut created: HashMap<String, String> = HashMap::new();
-    let mut failed_ids: Vec<String> = Vec::new();
-    let mut results: Vec<Option<Value>> = vec![None; ops.len()];
-    let mut pending: Vec<usize> = (0..ops.len()).collect();
-    let mut errors = 0;
-    let full = Projection::default();
-    'rounds: while !pending.is_empty() {
-        let mut progressed = false;
-        let mut waiting = Vec::new();
-        for &i in &pending {
-            let Some(op) = ops.get(i) else { continue };
-            let mut refs: Vec<String> = op
-                .path
-                .split('/')
-                .filter_map(|seg| seg.strip_prefix("bulkId:"))
-                .map(str::to_owned)
-                .collect();
-            if let Some(data) = &op.data {
-                references(data, &mut refs);
-            }
-            if refs.iter().any(|r| failed_ids.contains(r)) {
-                // A resource this operation needs was never created.
-                let e = Error::Conflict(
-                    "a bulkId this operation references failed to be created".into(),
-                );
-                record(&mut results, i, failure(op, &e, 409));
-                errors += 1;
-                progressed = true;
-            } else if refs.iter().all(|r| created.contains_key(r)) {
-                let outcome = execute(service, op, &created, &full);
-                if let (Ok((_, id, _)), Some(bulk_id)) = (&outcome, &op.bulk_id)
-                    && op.method == Method::Post
-                {
-                    created.insert(bulk_id.clone(), id.clone());
+    let results = service.store.write(service.tenant, |tx| {
+        let mut created: HashMap<String, String> = HashMap::new();
+        let mut failed_ids: Vec<String> = Vec::new();
+        let mut results: Vec<Option<Value>> = vec![None; ops.len()];
+        let mut pending: Vec<usize> = (0..ops.len()).collect();
+        let mut errors = 0;
+        let full = Projection::default();
+        'rounds: while !pending.is_empty() {
+            let mut progressed = false;
+            let mut waiting = Vec::new();
+            for &i in &pending {
+                let Some(op) = ops.get(i) else { continue };
+                let mut refs: Vec<String> = op
+                    .path
+                    .split('/')
+                    .filter_map(|seg| seg.strip_prefix("bulkId:"))
+                    .map(str::to_owned)
+                    .collect();
+                if let Some(data) = &op.data {
+                    references(data, &mut refs);
                 }
-                let result = match outcome {
-                    Ok((status, id, version)) => success(op, status, &id, version, service),
-                    Err(e) => {
-                        errors += 1;
-                        if let Some(b) = &op.bulk_id {
-                            failed_ids.push(b.clone());
-                        }
-                        failure(op, &e, e.status())
-                    }
-                };
-                record(&mut results, i, result);
-                progressed = true;
-            } else {
-                waiting.push(i);
-            }
-            if fail_on_errors.is_some_and(|limit| errors >= limit) {
-                break 'rounds;
-            }
-        }
-        if !progressed {
-            // Unknown bulkIds or a cycle of references: nothing more can be resolved.
-            for &i in &waiting {
-                if let Some(op) = ops.get(i) {
+                if refs.iter().any(|r| failed_ids.contains(r)) {
+                    // A resource this operation needs was never created.
                     let e = Error::Conflict(
-                        "bulkId references that cannot be resolved (unknown or circular)".into(),
+                        "a bulkId this operation references failed to be created".into(),
                     );
                     record(&mut results, i, failure(op, &e, 409));
+                    errors += 1;
+                    progressed = true;
+                } else if refs.iter().all(|r| created.contains_key(r)) {
+                    let outcome = execute(service, tx, op, &created, &full);
+                    if let (Ok((_, id, _)), Some(bulk_id)) = (&outcome, &op.bulk_id)
+                        && op.method == Method::Post
+                    {
+                        created.insert(bulk_id.clone(), id.clone());
+                    }
+                    let result = match outcome {
+                        Ok((status, id, version)) => success(op, status, &id, version, service),
+                        Err(e) => {
+                            errors += 1;
+                            if let Some(b) = &op.bulk_id {
+                                failed_ids.push(b.clone());
+                            }
+                            failure(op, &e, e.status())
+                        }
+                    };
+                    record(&mut results, i, result);
+                    progressed = true;
+                } else {
+                    waiting.push(i);
+                }
+                if fail_on_errors.is_some_and(|limit| errors >= limit) {
+                    break 'rounds;
                 }
             }
-            break;
+            if !progressed {
+                // Unknown bulkIds or a cycle of references: nothing more can be resolved.
+                for &i in &waiting {
+                    if let Some(op) = ops.get(i) {
+                        let e = Error::Conflict(
+                            "bulkId references that cannot be resolved (unknown or circular)"
+                                .into(),
+                        );
+                        record(&mut results, i, failure(op, &e, 409));
+                    }
+                }
+                break;
+            }
+            pending = waiting;
         }
-        pending = waiting;
-    }
+        Ok(results)
+    })?;
     Ok(json!({
         "schemas": [BULK_RESPONSE],
         "Operations": results.into_iter().flatten().collect::<Vec<_>>(),
@@ -296,9 +301,26 @@ fn record(results: &mut [Option<Value>], i: usize, value: Value) {
     }
 }
 
-/// Runs one operation: (HTTP status, resource id, version).
+/// Runs one operation in a savepoint: (HTTP status, resource id, version).
 fn execute<S: Store>(
     service: &Service<'_, S>,
+    tx: &mut dyn Tx,
+    op: &Operation,
+    created: &HashMap<String, String>,
+    proj: &Projection,
+) -> Result<(u16, String, Option<String>)> {
+    let mut outcome = None;
+    tx.savepoint(&mut |tx| {
+        outcome = Some(operate(service, tx, op, created, proj)?);
+        Ok(())
+    })?;
+    outcome.ok_or_else(|| Error::internal_msg("bulk operation produced no outcome"))
+}
+
+/// One operation's work, inside its savepoint.
+fn operate<S: Store>(
+    service: &Service<'_, S>,
+    tx: &mut dyn Tx,
     op: &Operation,
     created: &HashMap<String, String>,
     proj: &Projection,
@@ -332,22 +354,24 @@ fn execute<S: Store>(
             if id.is_some() {
                 return Err(Error::InvalidPath("POST goes to /Users or /Groups".into()));
             }
-            let out = service.create(kind, data, proj)?;
+            let new = service.prepare_create(kind, data)?;
+            let out = service.create_in(tx, &new, proj)?;
             (201, id_of(&out.body), Some(out.etag))
         }
         Method::Put => {
             let id = need_id()?;
-            let out = service.replace(kind, &id, data, version, proj)?;
+            let out = service.replace_in(tx, kind, &id, data, version, proj)?;
             (200, id, Some(out.etag))
         }
         Method::Patch => {
             let id = need_id()?;
-            let out = service.patch(kind, &id, data, version, proj)?;
+            let ops = crate::patch::parse(data)?;
+            let out = service.patch_in(tx, kind, &id, &ops, version, proj)?;
             (200, id, Some(out.etag))
         }
         Method::Delete => {
             let id = need_id()?;
-            service.delete(kind, &id, version)?;
+            service.delete_in(tx, kind, &id, version)?;
             (204, id, None)
         }
     })

@@ -31,6 +31,15 @@ pub struct Output {
     pub location: String,
 }
 
+/// A validated new resource, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewResource {
+    /// The record and its index keys.
+    pub write: WriteRecord,
+    /// Group members to resolve when storing.
+    pub members: Option<Vec<MemberInput>>,
+}
+
 /// The query parameters of a list request (RFC 7644 §3.4.2).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListRequest {
@@ -69,8 +78,15 @@ pub struct Service<'a, S: Store> {
 impl<S: Store> Service<'_, S> {
     /// RFC 7644 §3.3: creates a resource.
     pub fn create(&self, kind: ResourceKind, body: Value, proj: &Projection) -> Result<Output> {
+        // Validation and password hashing (slow on purpose) happen before the transaction.
+        let new = self.prepare_create(kind, body)?;
+        self.store
+            .write(self.tenant, |tx| self.create_in(tx, &new, proj))
+    }
+
+    /// Validates a new resource and builds its first version.
+    pub fn prepare_create(&self, kind: ResourceKind, body: Value) -> Result<NewResource> {
         let v = validate::resource(self.registry, kind, body, None)?;
-        // Hashing is slow on purpose; do it before the transaction opens.
         let password_hash = v.password.as_deref().map(password::hash).transpose()?;
         let now = self.clock.now();
         let record = Record {
@@ -87,14 +103,25 @@ impl<S: Store> Service<'_, S> {
             record,
             password_hash,
         };
-        self.store.write(self.tenant, |tx| {
-            tx.insert(&write)?;
-            if let Some(members) = &v.members {
-                let refs = resolve_members(tx, &write.record.id, members)?;
-                tx.set_members(&write.record.id, &refs)?;
-            }
-            self.output(tx, &write.record, proj)
+        Ok(NewResource {
+            write,
+            members: v.members,
         })
+    }
+
+    /// Stores a prepared resource inside an open transaction.
+    pub fn create_in(
+        &self,
+        tx: &mut dyn Tx,
+        new: &NewResource,
+        proj: &Projection,
+    ) -> Result<Output> {
+        tx.insert(&new.write)?;
+        if let Some(members) = &new.members {
+            let refs = resolve_members(tx, &new.write.record.id, members)?;
+            tx.set_members(&new.write.record.id, &refs)?;
+        }
+        self.output(tx, &new.write.record, proj)
     }
 
     /// RFC 7644 §3.4.1: reads one resource.
@@ -115,24 +142,35 @@ impl<S: Store> Service<'_, S> {
         proj: &Projection,
     ) -> Result<Output> {
         self.write_retrying(if_match, |tx| {
-            let body = body.clone();
-            let existing = tx.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
-            etag::check_if_match(if_match, existing.version)?;
-            let Validated {
-                schemas,
-                data,
-                password,
-                members,
-            } = validate::resource(self.registry, kind, body, Some(&existing))?;
-            let refs = match &members {
-                Some(m) => resolve_members(tx, id, m)?,
-                None => Vec::new(),
-            };
-            let members_changed = kind == ResourceKind::Group && replace_members(tx, id, &refs)?;
-            let record =
-                self.new_version(tx, existing, schemas, data, password, members_changed)?;
-            self.output(tx, &record, proj)
+            self.replace_in(tx, kind, id, body.clone(), if_match, proj)
         })
+    }
+
+    /// `replace` inside an open transaction.
+    pub fn replace_in(
+        &self,
+        tx: &mut dyn Tx,
+        kind: ResourceKind,
+        id: &str,
+        body: Value,
+        if_match: Option<&str>,
+        proj: &Projection,
+    ) -> Result<Output> {
+        let existing = tx.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
+        etag::check_if_match(if_match, existing.version)?;
+        let Validated {
+            schemas,
+            data,
+            password,
+            members,
+        } = validate::resource(self.registry, kind, body, Some(&existing))?;
+        let refs = match &members {
+            Some(m) => resolve_members(tx, id, m)?,
+            None => Vec::new(),
+        };
+        let members_changed = kind == ResourceKind::Group && replace_members(tx, id, &refs)?;
+        let record = self.new_version(tx, existing, schemas, data, password, members_changed)?;
+        self.output(tx, &record, proj)
     }
 
     /// RFC 7644 §3.5.2: modifies a resource with a PatchOp request. Version and `lastModified`
@@ -147,34 +185,46 @@ impl<S: Store> Service<'_, S> {
     ) -> Result<Output> {
         let ops = patch::parse(body)?;
         self.write_retrying(if_match, |tx| {
-            let existing = tx.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
-            etag::check_if_match(if_match, existing.version)?;
-            let patched = patch::apply(self.registry, kind, &existing, &ops)?;
-            let Validated {
-                schemas,
-                data,
-                password,
-                ..
-            } = validate::resource(self.registry, kind, patched.body, Some(&existing))?;
-            let mut members_changed = false;
-            for change in patched.members {
-                members_changed |= match change {
-                    MemberChange::Add(list) => {
-                        let refs = resolve_members(tx, id, &list)?;
-                        tx.add_members(id, &refs)? > 0
-                    }
-                    MemberChange::Remove(ids) => tx.remove_members(id, Some(&ids))? > 0,
-                    MemberChange::RemoveAll => tx.remove_members(id, None)? > 0,
-                    MemberChange::Replace(list) => {
-                        let refs = resolve_members(tx, id, &list)?;
-                        replace_members(tx, id, &refs)?
-                    }
-                };
-            }
-            let record =
-                self.new_version(tx, existing, schemas, data, password, members_changed)?;
-            self.output(tx, &record, proj)
+            self.patch_in(tx, kind, id, &ops, if_match, proj)
         })
+    }
+
+    /// `patch` inside an open transaction, with the operations already parsed.
+    pub fn patch_in(
+        &self,
+        tx: &mut dyn Tx,
+        kind: ResourceKind,
+        id: &str,
+        ops: &[patch::Operation],
+        if_match: Option<&str>,
+        proj: &Projection,
+    ) -> Result<Output> {
+        let existing = tx.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
+        etag::check_if_match(if_match, existing.version)?;
+        let patched = patch::apply(self.registry, kind, &existing, ops)?;
+        let Validated {
+            schemas,
+            data,
+            password,
+            ..
+        } = validate::resource(self.registry, kind, patched.body, Some(&existing))?;
+        let mut members_changed = false;
+        for change in patched.members {
+            members_changed |= match change {
+                MemberChange::Add(list) => {
+                    let refs = resolve_members(tx, id, &list)?;
+                    tx.add_members(id, &refs)? > 0
+                }
+                MemberChange::Remove(ids) => tx.remove_members(id, Some(&ids))? > 0,
+                MemberChange::RemoveAll => tx.remove_members(id, None)? > 0,
+                MemberChange::Replace(list) => {
+                    let refs = resolve_members(tx, id, &list)?;
+                    replace_members(tx, id, &refs)?
+                }
+            };
+        }
+        let record = self.new_version(tx, existing, schemas, data, password, members_changed)?;
+        self.output(tx, &record, proj)
     }
 
     /// Stores the changed resource as its next version, or keeps it as it is when nothing
@@ -236,12 +286,22 @@ impl<S: Store> Service<'_, S> {
 
     /// RFC 7644 §3.6: deletes a resource and every membership it takes part in.
     pub fn delete(&self, kind: ResourceKind, id: &str, if_match: Option<&str>) -> Result<()> {
-        self.store.write(self.tenant, |tx| {
-            let existing = tx.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
-            etag::check_if_match(if_match, existing.version)?;
-            tx.delete(kind, id)?;
-            Ok(())
-        })
+        self.store
+            .write(self.tenant, |tx| self.delete_in(tx, kind, id, if_match))
+    }
+
+    /// `delete` inside an open transaction.
+    pub fn delete_in(
+        &self,
+        tx: &mut dyn Tx,
+        kind: ResourceKind,
+        id: &str,
+        if_match: Option<&str>,
+    ) -> Result<()> {
+        let existing = tx.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
+        etag::check_if_match(if_match, existing.version)?;
+        tx.delete(kind, id)?;
+        Ok(())
     }
 
     /// RFC 7644 §3.4.2: lists resources as a ListResponse.

@@ -42,6 +42,9 @@ pub trait Tx {
     fn add_members(&mut self, group_id: &str, members: &[MemberRef]) -> Result<usize>;
     /// Removes the given member ids (all members when `None`); returns how many went.
     fn remove_members(&mut self, group_id: &str, ids: Option<&[String]>) -> Result<usize>;
+    /// Runs `f` in a savepoint of this transaction: if it fails, its changes alone are undone
+    /// and its error returned. `/Bulk` runs each operation this way inside one transaction.
+    fn savepoint(&mut self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
     /// The groups a resource belongs to, directly and through nested groups.
     fn groups_of(&mut self, member_id: &str) -> Result<Vec<GroupRef>>;
 }

@@ -575,6 +575,34 @@ impl Tx for DieselTx<'_> {
         Ok(removed)
     }
 
+    fn savepoint(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn Tx) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let tenant = self.tenant.clone();
+        let write = self.write;
+        let mut failure = None;
+        // Inside the open transaction diesel's nested transaction is a SAVEPOINT.
+        let done = self
+            .conn
+            .transaction::<(), diesel::result::Error, _>(|conn| {
+                f(&mut DieselTx {
+                    conn,
+                    tenant,
+                    write,
+                })
+                .map_err(|e| {
+                    failure = Some(e);
+                    diesel::result::Error::RollbackTransaction
+                })
+            });
+        match (done, failure) {
+            (_, Some(e)) => Err(e),
+            (Ok(()), None) => Ok(()),
+            (Err(e), None) => Err(db(e)),
+        }
+    }
+
     fn groups_of(&mut self, member_id: &str) -> Result<Vec<GroupRef>, Error> {
         let rows: Vec<GroupOfRow> = diesel::sql_query(GROUPS_OF_SQL)
             .bind::<Text, _>(&self.tenant)
