@@ -222,7 +222,8 @@ pub fn run<S: Store>(service: &Service<'_, S>, body: Value, limits: &BulkLimits)
         let mut results: Vec<Option<Value>> = vec![None; ops.len()];
         let mut pending: Vec<usize> = (0..ops.len()).collect();
         let mut errors = 0;
-        let full = Projection::default();
+        // Results carry status, location and version only: render no more than the id.
+        let full = Projection::parse(service.registry, Some("id"), None)?;
         'rounds: while !pending.is_empty() {
             let mut progressed = false;
             let mut waiting = Vec::new();

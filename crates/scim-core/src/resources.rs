@@ -15,7 +15,7 @@ use crate::patch::{self, MemberChange};
 use crate::projection::Projection;
 use crate::query::{self, Paging, StoreQuery};
 use crate::render::{self, Derived};
-use crate::resource::{IndexKeys, MemberRef, Record, TenantId, WriteRecord};
+use crate::resource::{IndexKeys, Member, MemberRef, Record, TenantId, WriteRecord};
 use crate::schema::{Registry, ResourceKind};
 use crate::store::{Store, Tx};
 use crate::validate::{self, MemberInput, Validated};
@@ -117,11 +117,28 @@ impl<S: Store> Service<'_, S> {
         proj: &Projection,
     ) -> Result<Output> {
         tx.insert(&new.write)?;
-        if let Some(members) = &new.members {
-            let refs = resolve_members(tx, &new.write.record.id, members)?;
-            tx.set_members(&new.write.record.id, &refs)?;
+        let record = &new.write.record;
+        let refs = match &new.members {
+            Some(members) => resolve_members(tx, &record.id, members)?,
+            None => Vec::new(),
+        };
+        if !refs.is_empty() {
+            tx.set_members(&record.id, &refs)?;
         }
-        self.output(tx, &new.write.record, proj)
+        // A new resource's derived attributes are known without asking the store: a new user
+        // is in no group yet, and a new group has exactly the members just written.
+        let derived = match record.kind {
+            ResourceKind::User => Derived::Groups(Vec::new()),
+            ResourceKind::Group => Derived::Members(
+                refs.into_iter()
+                    .map(|m| Member {
+                        value: m.value,
+                        kind: m.kind,
+                    })
+                    .collect(),
+            ),
+        };
+        Ok(self.render(record, derived, proj))
     }
 
     /// RFC 7644 §3.4.1: reads one resource.
@@ -433,13 +450,18 @@ impl<S: Store> Service<'_, S> {
             }
             ResourceKind::User | ResourceKind::Group => Derived::None,
         };
+        Ok(self.render(record, derived, proj))
+    }
+
+    /// Renders and projects a record whose derived attributes are known.
+    fn render(&self, record: &Record, derived: Derived, proj: &Projection) -> Output {
         let mut body = render::resource(record, derived, self.base_url);
         proj.apply(self.registry, record.kind, &mut body);
-        Ok(Output {
+        Output {
             body,
             etag: etag::format(record.version),
             location: render::location(self.base_url, record),
-        })
+        }
     }
 }
 
