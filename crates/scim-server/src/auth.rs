@@ -31,6 +31,13 @@ pub async fn require<S: Store>(
     scope: &'static str,
 ) -> Result<Principal, ApiError> {
     let secret = bearer(req)?;
+    if let Some(jwt) = state
+        .jwt
+        .as_ref()
+        .filter(|_| crate::jwt::looks_like_jwt(&secret))
+    {
+        return from_jwt(state, jwt, &secret, scope).await;
+    }
     let hash = token::hash(&secret);
     let store = state.store.clone();
     let found = web::block(move || store.token_by_hash(&hash)).await??;
@@ -52,6 +59,41 @@ pub async fn require<S: Store>(
         tenant: record.tenant,
         token_id: record.id,
         scopes: record.scopes,
+    })
+}
+
+/// Authenticates with a JWT: verified signature and claims, then the tenant by name.
+async fn from_jwt<S: Store>(
+    state: &web::Data<AppState<S>>,
+    jwt: &crate::jwt::JwtConfig,
+    token: &str,
+    scope: &'static str,
+) -> Result<Principal, ApiError> {
+    let invalid = || Error::Unauthorized("the bearer token is invalid, expired or revoked".into());
+    let identity = jwt.verify(token).map_err(|why| {
+        tracing::info!(reason = why, "JWT refused");
+        invalid()
+    })?;
+    let store = state.store.clone();
+    let name = identity.tenant.clone();
+    let tenant = web::block(move || store.tenant_by_name(&name))
+        .await??
+        .ok_or_else(|| {
+            tracing::info!(tenant = identity.tenant, "JWT names an unknown tenant");
+            invalid()
+        })?;
+    if !identity.scopes.iter().any(|s| s == scope) {
+        return Err(Error::Forbidden(format!("this token lacks the '{scope}' scope")).into());
+    }
+    tracing::debug!(
+        tenant = identity.tenant,
+        subject = identity.subject,
+        "authenticated by JWT"
+    );
+    Ok(Principal {
+        tenant: tenant.id,
+        token_id: format!("jwt:{}", identity.subject),
+        scopes: identity.scopes,
     })
 }
 

@@ -23,6 +23,8 @@ pub struct Config {
     pub workers: usize,
     /// Most operations in one `/Bulk` request (`bulk.maxOperations`).
     pub bulk_max_operations: usize,
+    /// JWT bearer tokens, when configured (opaque tokens work either way).
+    pub jwt: Option<crate::jwt::JwtConfig>,
 }
 
 impl Default for Config {
@@ -37,6 +39,7 @@ impl Default for Config {
             max_results: 1000,
             workers: 0,
             bulk_max_operations: 1000,
+            jwt: None,
         }
     }
 }
@@ -60,6 +63,7 @@ impl fmt::Debug for Config {
             .field("max_results", &self.max_results)
             .field("workers", &self.workers)
             .field("bulk_max_operations", &self.bulk_max_operations)
+            .field("jwt", &self.jwt)
             .finish()
     }
 }

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod jwt;
 mod request;
 mod response;
 mod routes;
@@ -97,6 +98,7 @@ pub fn serve<S: Store>(
                 max_payload_size: config.max_body_bytes,
             },
         },
+        jwt: config.jwt.clone(),
     });
     let max_body = config.max_body_bytes;
     let mut server = HttpServer::new(move || {

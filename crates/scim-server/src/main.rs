@@ -29,6 +29,42 @@ struct Cli {
     /// Largest page a list request returns (`filter.maxResults`).
     #[arg(long, global = true, env = "SCIM_MAX_RESULTS", default_value_t = 1000)]
     max_results: u64,
+    /// Accept HS256 JWTs signed with this shared secret.
+    #[arg(
+        long,
+        global = true,
+        env = "SCIM_JWT_HS256_SECRET",
+        hide_env_values = true
+    )]
+    jwt_hs256_secret: Option<String>,
+    /// Accept RS256 JWTs verified with the public key in this PEM file.
+    #[arg(long, global = true, env = "SCIM_JWT_RS256_PEM")]
+    jwt_rs256_pem: Option<std::path::PathBuf>,
+    /// Accept RS256 JWTs verified with the keys of this JWKS file.
+    #[arg(long, global = true, env = "SCIM_JWT_JWKS")]
+    jwt_jwks: Option<std::path::PathBuf>,
+    /// The `iss` JWTs must carry.
+    #[arg(long, global = true, env = "SCIM_JWT_ISSUER")]
+    jwt_issuer: Option<String>,
+    /// The `aud` JWTs must carry.
+    #[arg(long, global = true, env = "SCIM_JWT_AUDIENCE")]
+    jwt_audience: Option<String>,
+    /// The claim naming the tenant.
+    #[arg(
+        long,
+        global = true,
+        env = "SCIM_JWT_TENANT_CLAIM",
+        default_value = "tenant"
+    )]
+    jwt_tenant_claim: String,
+    /// The claim holding scopes (space-separated string or array).
+    #[arg(
+        long,
+        global = true,
+        env = "SCIM_JWT_SCOPE_CLAIM",
+        default_value = "scope"
+    )]
+    jwt_scope_claim: String,
     /// Most operations in one /Bulk request.
     #[arg(
         long,
@@ -122,8 +158,32 @@ fn init_logging() {
 
 type BoxError = Box<dyn std::error::Error>;
 
+/// Builds the JWT settings from the command line, if any key source is given.
+fn jwt_config(cli: &Cli) -> Result<Option<scim_server::jwt::JwtConfig>, BoxError> {
+    use scim_server::jwt::{JwtConfig, JwtKeys};
+    let keys = match (&cli.jwt_hs256_secret, &cli.jwt_rs256_pem, &cli.jwt_jwks) {
+        (None, None, None) => return Ok(None),
+        (Some(secret), None, None) => JwtKeys::Hs256(secret.as_bytes().to_vec()),
+        (None, Some(pem), None) => JwtKeys::rs256_pem(&std::fs::read(pem)?)?,
+        (None, None, Some(jwks)) => JwtKeys::rs256_jwks(&std::fs::read(jwks)?)?,
+        _ => return Err("give one of --jwt-hs256-secret, --jwt-rs256-pem, --jwt-jwks".into()),
+    };
+    let (Some(issuer), Some(audience)) = (&cli.jwt_issuer, &cli.jwt_audience) else {
+        return Err("JWT verification needs --jwt-issuer and --jwt-audience".into());
+    };
+    Ok(Some(JwtConfig {
+        keys,
+        issuer: issuer.clone(),
+        audience: audience.clone(),
+        tenant_claim: cli.jwt_tenant_claim.clone(),
+        scope_claim: cli.jwt_scope_claim.clone(),
+    }))
+}
+
 fn execute(cli: Cli) -> Result<(), BoxError> {
+    let jwt = jwt_config(&cli)?;
     let config = Config {
+        jwt,
         database_url: cli.database_url,
         bootstrap_token: std::env::var("SCIM_BOOTSTRAP_TOKEN")
             .ok()

@@ -17,4 +17,6 @@ pub struct AppState<S> {
     pub clock: Arc<dyn Clock>,
     /// What the server supports, for discovery and paging.
     pub caps: Capabilities,
+    /// JWT verification, when configured.
+    pub jwt: Option<crate::jwt::JwtConfig>,
 }

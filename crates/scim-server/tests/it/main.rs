@@ -16,6 +16,7 @@ mod concurrency;
 mod discovery;
 mod errors;
 mod groups;
+mod jwt;
 mod patch;
 mod query;
 mod users;
