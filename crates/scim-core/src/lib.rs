@@ -5,6 +5,8 @@ pub mod clock;
 pub mod discovery;
 pub mod error;
 pub mod etag;
+pub mod export;
+pub mod import;
 pub mod password;
 pub mod patch;
 pub mod projection;

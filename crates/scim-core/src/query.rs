@@ -157,10 +157,23 @@ pub struct StoreQuery {
     pub filter: Option<Expr>,
     /// The order, if any; a store always breaks ties by id so pages never overlap.
     pub sort: Option<(SortKey, SortOrder)>,
+    /// Keyset position: only resources after this one in the default order (creation time,
+    /// then id), so walking a whole table costs the same per page however deep it goes.
+    pub after: Option<After>,
     /// 1-based index of the first result.
     pub start_index: u64,
     /// Page size; 0 asks for the total only.
     pub count: u64,
+}
+
+/// A position in the default order: the `meta.created` column text and the id of the last
+/// resource already read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct After {
+    /// `meta.created` in the stored fixed-width form.
+    pub created: String,
+    /// The resource id.
+    pub id: String,
 }
 
 /// The folded form of a `caseExact: false` string, as stored in folded columns.

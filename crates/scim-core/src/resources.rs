@@ -342,6 +342,7 @@ impl<S: Store> Service<'_, S> {
         let query = StoreQuery {
             filter,
             sort,
+            after: None,
             start_index,
             count,
         };
@@ -403,6 +404,7 @@ impl<S: Store> Service<'_, S> {
                 let counted = StoreQuery {
                     filter: filter.clone(),
                     sort: None,
+                    after: None,
                     start_index: 1,
                     count: 0,
                 };
@@ -418,6 +420,7 @@ impl<S: Store> Service<'_, S> {
                         &StoreQuery {
                             filter: filter.clone(),
                             sort: sort.clone(),
+                            after: None,
                             start_index: skip + 1,
                             count: left,
                         },

@@ -97,6 +97,36 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Create or update users from a CSV file (columns: first_name, last_name, email, and
+    /// optionally external_id, display_name, title, department, phone, active, groups).
+    Import {
+        /// The CSV file, with a header row.
+        file: std::path::PathBuf,
+        /// The tenant's name.
+        #[arg(long)]
+        tenant: String,
+        /// Check every row and report, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also write the report as JSON to this file.
+        #[arg(long)]
+        report: Option<std::path::PathBuf>,
+    },
+    /// Write every user to stdout, as CSV (the import columns) or a JSON array.
+    Export {
+        /// The tenant's name.
+        #[arg(long)]
+        tenant: String,
+        /// csv or json.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Only users matching this SCIM filter.
+        #[arg(long)]
+        filter: Option<String>,
+        /// The base URL for `meta.location` in JSON output.
+        #[arg(long, default_value = "http://127.0.0.1:8080/scim/v2")]
+        base_url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -206,7 +236,109 @@ fn execute(cli: Cli) -> Result<(), BoxError> {
         }
         Command::Tenant { command } => tenant(command, &config),
         Command::Token { command } => token_command(command, &config),
+        Command::Import {
+            file,
+            tenant,
+            dry_run,
+            report,
+        } => import(&config, &file, &tenant, dry_run, report.as_deref()),
+        Command::Export {
+            tenant,
+            format,
+            filter,
+            base_url,
+        } => {
+            let format = match format.as_str() {
+                "csv" => scim_core::export::Format::Csv,
+                "json" => scim_core::export::Format::Json,
+                other => return Err(format!("unknown format '{other}': use csv or json").into()),
+            };
+            let store = scim_server::open_store(&config)?;
+            let tenant = find_tenant(&store, &tenant)?;
+            with_service(&store, &tenant, &base_url, |service| {
+                let out = std::io::stdout().lock();
+                scim_core::export::export(service, filter.as_deref(), format, out)
+            })?;
+            Ok(())
+        }
     }
+}
+
+fn find_tenant(store: &impl Store, name: &str) -> Result<Tenant, BoxError> {
+    Ok(store
+        .tenant_by_name(name)?
+        .ok_or_else(|| format!("no tenant named '{name}'"))?)
+}
+
+/// Runs `f` with the core operations bound to `tenant`.
+fn with_service<S: Store, T>(
+    store: &S,
+    tenant: &Tenant,
+    base_url: &str,
+    f: impl FnOnce(&scim_core::resources::Service<'_, S>) -> scim_core::Result<T>,
+) -> Result<T, BoxError> {
+    let service = scim_core::resources::Service {
+        store,
+        tenant: &tenant.id,
+        registry: scim_core::schema::Registry::builtin(),
+        clock: &SystemClock,
+        base_url,
+        paging: scim_core::query::Paging::default(),
+    };
+    Ok(f(&service)?)
+}
+
+/// `scim-server import`: a progress line on a terminal, a summary on stdout, failed rows with
+/// their line numbers on stderr; exit status 1 when any row failed.
+fn import(
+    config: &Config,
+    file: &std::path::Path,
+    tenant: &str,
+    dry_run: bool,
+    report_path: Option<&std::path::Path>,
+) -> Result<(), BoxError> {
+    use std::io::{IsTerminal, Write};
+    let store = scim_server::open_store(config)?;
+    let tenant = find_tenant(&store, tenant)?;
+    let input = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let terminal = std::io::stderr().is_terminal();
+    let report = with_service(
+        &store,
+        &tenant,
+        "http://127.0.0.1:8080/scim/v2",
+        |service| {
+            scim_core::import::import(service, std::io::BufReader::new(input), dry_run, |done| {
+                if terminal && done % 100 == 0 {
+                    eprint!("\r{done} rows");
+                    let _ = std::io::stderr().flush();
+                }
+            })
+        },
+    )?;
+    if terminal {
+        eprintln!();
+    }
+    for e in &report.errors {
+        eprintln!("line {}: {}", e.line, e.reason);
+    }
+    println!(
+        "{}created {}, updated {}, failed {}",
+        if dry_run {
+            "dry run (nothing written): "
+        } else {
+            ""
+        },
+        report.created,
+        report.updated,
+        report.failed
+    );
+    if let Some(path) = report_path {
+        std::fs::write(path, serde_json::to_vec_pretty(&report)?)?;
+    }
+    if report.failed > 0 {
+        return Err(format!("{} rows failed", report.failed).into());
+    }
+    Ok(())
 }
 
 fn serve(listen: &str, config: Config) -> Result<(), BoxError> {

@@ -499,6 +499,19 @@ impl Renderer<'_> {
         true
     }
 
+    /// Resources after a keyset position in the default order (creation, then id); both
+    /// backends compare row values, which the (tenant, created, id) index serves.
+    pub fn after(&self, after: &scim_core::query::After) -> Sql {
+        let t = self.table();
+        let mut sql = Sql::default();
+        sql.push(&format!("({t}.created, {t}.id) > ("))
+            .bind(Part::Str(after.created.clone()))
+            .push(", ")
+            .bind(Part::Str(after.id.clone()))
+            .push(")");
+        sql
+    }
+
     /// `ORDER BY` terms: absent values last, then the value, then the id as a stable tie-breaker.
     pub fn order(&self, key: &SortKey, order: SortOrder) -> Result<Sql, Error> {
         let t = self.table();

@@ -408,6 +408,7 @@ impl Tx for DieselTx<'_> {
             tenant: &self.tenant,
         };
         let filter = q.filter.as_ref().map(|f| renderer.filter(f)).transpose()?;
+        let after = q.after.as_ref().map(|a| renderer.after(a));
         let order = q
             .sort
             .as_ref()
@@ -426,13 +427,17 @@ impl Tx for DieselTx<'_> {
                     }
                     query
                 };
+                let page = || match &after {
+                    Some(a) => base().filter(a.clone()),
+                    None => base(),
+                };
                 let total: i64 = base().count().get_result(self.conn).map_err(db)?;
                 let rows: Vec<UserRow> = if limit == 0 {
                     Vec::new()
                 } else {
                     let query = match &order {
-                        Some(o) => base().order(o.clone()),
-                        None => base().order(($table::created.asc(), $table::id.asc())),
+                        Some(o) => page().order(o.clone()),
+                        None => page().order(($table::created.asc(), $table::id.asc())),
                     };
                     query
                         .offset(offset)

@@ -13,6 +13,7 @@ mod harness;
 mod bulk;
 mod cli;
 mod concurrency;
+mod csv;
 mod discovery;
 mod errors;
 mod groups;

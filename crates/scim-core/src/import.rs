@@ -1,0 +1,321 @@
+//! CSV import of users (the HR feed): one row per person, created or updated by `userName`
+//! (the email column), with group names created when missing. Each row is one transaction: a
+//! bad row is reported with its line number and nothing of it is written; good rows go in.
+//!
+//! Columns: `first_name`, `last_name`, `email` (required); `external_id`, `display_name`,
+//! `title`, `department`, `phone`, `active`, `groups` (names separated by `;`).
+
+use std::io::Read;
+
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::error::{Error, Result};
+use crate::patch::{Op, Operation};
+use crate::projection::Projection;
+use crate::query::{Column, Expr, Field, Operand, StoreQuery, fold};
+use crate::resources::Service;
+use crate::schema::{ENTERPRISE_USER, GROUP, ResourceKind, USER};
+use crate::store::{Store, Tx};
+
+/// The columns import reads and export writes, in order.
+pub const COLUMNS: [&str; 10] = [
+    "first_name",
+    "last_name",
+    "email",
+    "external_id",
+    "display_name",
+    "title",
+    "department",
+    "phone",
+    "active",
+    "groups",
+];
+
+/// What happened to the rows of one import.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// Users created.
+    pub created: usize,
+    /// Users updated.
+    pub updated: usize,
+    /// Rows refused.
+    pub failed: usize,
+    /// Whether nothing was written (`--dry-run`).
+    pub dry_run: bool,
+    /// One entry per refused row.
+    pub errors: Vec<RowError>,
+}
+
+/// A refused row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RowError {
+    /// The line in the file (the header is line 1).
+    pub line: u64,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+/// The outcome of one row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Created,
+    Updated,
+}
+
+/// Imports a CSV document. `progress` is called after each row with the rows done so far.
+pub fn import<S: Store>(
+    service: &Service<'_, S>,
+    input: impl Read,
+    dry_run: bool,
+    mut progress: impl FnMut(u64),
+) -> Result<Report> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| Error::InvalidSyntax(format!("the CSV header cannot be read: {e}")))?
+        .iter()
+        .map(|h| h.to_ascii_lowercase())
+        .collect();
+    for required in ["first_name", "last_name", "email"] {
+        if !headers.iter().any(|h| h == required) {
+            return Err(Error::InvalidSyntax(format!(
+                "the CSV header has no '{required}' column"
+            )));
+        }
+    }
+    if let Some(unknown) = headers.iter().find(|h| !COLUMNS.contains(&h.as_str())) {
+        return Err(Error::InvalidSyntax(format!("unknown column '{unknown}'")));
+    }
+    let mut report = Report {
+        dry_run,
+        ..Report::default()
+    };
+    let mut done = 0;
+    for record in reader.records() {
+        done += 1;
+        let (line, outcome) = match record {
+            Ok(record) => {
+                let line = record.position().map_or(done + 1, csv::Position::line);
+                let row: Map<String, Value> = headers
+                    .iter()
+                    .zip(record.iter())
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(h, v)| (h.clone(), Value::String(v.to_owned())))
+                    .collect();
+                (line, import_row(service, &row, dry_run))
+            }
+            Err(e) => (
+                e.position().map_or(done + 1, csv::Position::line),
+                Err(Error::InvalidSyntax(format!("malformed CSV: {e}"))),
+            ),
+        };
+        match outcome {
+            Ok(Outcome::Created) => report.created += 1,
+            Ok(Outcome::Updated) => report.updated += 1,
+            Err(e) => {
+                report.failed += 1;
+                report.errors.push(RowError {
+                    line,
+                    reason: e.detail(),
+                });
+            }
+        }
+        progress(done);
+    }
+    Ok(report)
+}
+
+fn text<'a>(row: &'a Map<String, Value>, column: &str) -> Option<&'a str> {
+    row.get(column).and_then(Value::as_str)
+}
+
+/// The SCIM attributes a row sets.
+fn attributes(row: &Map<String, Value>) -> Result<Map<String, Value>> {
+    let email = text(row, "email").ok_or_else(|| Error::InvalidValue("email is empty".into()))?;
+    let mut out = Map::new();
+    out.insert("userName".into(), json!(email));
+    let mut name = Map::new();
+    for (column, attr) in [("first_name", "givenName"), ("last_name", "familyName")] {
+        let v =
+            text(row, column).ok_or_else(|| Error::InvalidValue(format!("{column} is empty")))?;
+        name.insert(attr.into(), json!(v));
+    }
+    out.insert("name".into(), Value::Object(name));
+    out.insert(
+        "emails".into(),
+        json!([{"value": email, "type": "work", "primary": true}]),
+    );
+    for (column, attr) in [
+        ("external_id", "externalId"),
+        ("display_name", "displayName"),
+        ("title", "title"),
+    ] {
+        if let Some(v) = text(row, column) {
+            out.insert(attr.into(), json!(v));
+        }
+    }
+    if let Some(phone) = text(row, "phone") {
+        out.insert(
+            "phoneNumbers".into(),
+            json!([{"value": phone, "type": "work"}]),
+        );
+    }
+    if let Some(active) = text(row, "active") {
+        let active = match active.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" => true,
+            "false" | "no" | "0" => false,
+            _ => {
+                return Err(Error::InvalidValue(format!(
+                    "active must be true or false, not '{active}'"
+                )));
+            }
+        };
+        out.insert("active".into(), json!(active));
+    }
+    if let Some(department) = text(row, "department") {
+        out.insert(ENTERPRISE_USER.into(), json!({"department": department}));
+    }
+    Ok(out)
+}
+
+/// Creates or updates one user and its group memberships, atomically.
+fn import_row<S: Store>(
+    service: &Service<'_, S>,
+    row: &Map<String, Value>,
+    dry_run: bool,
+) -> Result<Outcome> {
+    let attrs = attributes(row)?;
+    let groups: Vec<String> = text(row, "groups")
+        .map(|g| {
+            g.split(';')
+                .map(str::trim)
+                .filter(|g| !g.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let user_name = text(row, "email").unwrap_or_default().to_owned();
+    let minimal = Projection::parse(service.registry, Some("id"), None)?;
+    let mut outcome = None;
+    let result = service.store.write(service.tenant, |tx| {
+        let work = tx.savepoint(&mut |tx| {
+            let (id, o) = upsert(service, tx, &user_name, &attrs, &minimal)?;
+            for group in &groups {
+                join(service, tx, &id, group, &minimal)?;
+            }
+            outcome = Some(o);
+            // A dry run does all the work, then undoes it.
+            if dry_run {
+                Err(Error::Conflict("dry run".into()))
+            } else {
+                Ok(())
+            }
+        });
+        match (work, dry_run) {
+            (Err(Error::Conflict(_)), true) if outcome.is_some() => Ok(()),
+            (other, _) => other,
+        }
+    });
+    result?;
+    outcome.ok_or_else(|| Error::internal_msg("import row produced no outcome"))
+}
+
+/// The id of the user with this userName, if any.
+fn find(
+    tx: &mut dyn Tx,
+    kind: ResourceKind,
+    column: Column,
+    value: &str,
+) -> Result<Option<String>> {
+    let query = StoreQuery {
+        filter: Some(Expr::Compare(
+            Field::Column(column),
+            scim_filter_parser::CompareOp::Eq,
+            Operand::Str(fold(value)),
+        )),
+        sort: None,
+        after: None,
+        start_index: 1,
+        count: 1,
+    };
+    Ok(tx
+        .list(kind, &query)?
+        .records
+        .into_iter()
+        .next()
+        .map(|r| r.id))
+}
+
+fn upsert<S: Store>(
+    service: &Service<'_, S>,
+    tx: &mut dyn Tx,
+    user_name: &str,
+    attrs: &Map<String, Value>,
+    proj: &Projection,
+) -> Result<(String, Outcome)> {
+    match find(tx, ResourceKind::User, Column::UserName, user_name)? {
+        Some(id) => {
+            // Only the columns of the file change; everything else the user has is kept.
+            let ops = [Operation {
+                op: Op::Replace,
+                path: None,
+                value: Some(Value::Object(attrs.clone())),
+            }];
+            service.patch_in(tx, ResourceKind::User, &id, &ops, None, proj)?;
+            Ok((id, Outcome::Updated))
+        }
+        None => {
+            let mut body = attrs.clone();
+            let mut schemas = vec![json!(USER)];
+            if body.contains_key(ENTERPRISE_USER) {
+                schemas.push(json!(ENTERPRISE_USER));
+            }
+            body.insert("schemas".into(), Value::Array(schemas));
+            let new = service.prepare_create(ResourceKind::User, Value::Object(body))?;
+            let out = service.create_in(tx, &new, proj)?;
+            Ok((
+                out.body
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                Outcome::Created,
+            ))
+        }
+    }
+}
+
+/// Adds the user to the group of that name, creating the group when missing.
+fn join<S: Store>(
+    service: &Service<'_, S>,
+    tx: &mut dyn Tx,
+    user: &str,
+    group: &str,
+    proj: &Projection,
+) -> Result<()> {
+    let id = match find(tx, ResourceKind::Group, Column::DisplayName, group)? {
+        Some(id) => id,
+        None => {
+            let new = service.prepare_create(
+                ResourceKind::Group,
+                json!({"schemas": [GROUP], "displayName": group}),
+            )?;
+            let out = service.create_in(tx, &new, proj)?;
+            out.body
+                .get("id")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        }
+    };
+    let ops = [Operation {
+        op: Op::Add,
+        path: Some("members".into()),
+        value: Some(json!([{"value": user, "type": "User"}])),
+    }];
+    service.patch_in(tx, ResourceKind::Group, &id, &ops, None, proj)?;
+    Ok(())
+}

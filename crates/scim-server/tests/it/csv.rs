@@ -1,0 +1,210 @@
+//! `scim-server import` and `export` (the HR feed): rows validated one by one with line
+//! numbers, groups created when missing, dry runs, updates that keep what the file does not
+//! name, and an export that re-imports unchanged.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+use crate::backends;
+use crate::harness::{Backend, Server, TempDir};
+
+backends!(
+    import_creates_users_and_groups_and_reports_bad_rows,
+    dry_run_writes_nothing,
+    reimport_updates_only_the_columns_given,
+    export_reimports_unchanged,
+);
+
+const PEOPLE: &str = "\
+first_name,last_name,email,external_id,display_name,title,department,phone,active,groups
+Ada,Lovelace,ada@example.com,e-1,Ada L,Engineer,R&D,555-0101,true,Engineering;Everyone
+Bob,NoMail,,e-2,,,,,,
+Cy,Young,cy@example.com,e-3,,Pitcher,Sales,,maybe,
+Dee,Doe,dee@example.com,,,,,,false,Everyone
+";
+
+fn cli(s: &Server, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_scim-server"))
+        .args(args)
+        .env("DATABASE_URL", &s.db.url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn write(dir: &TempDir, name: &str, text: &str) -> String {
+    let path = dir.0.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn user(s: &Server, user_name: &str) -> Value {
+    let r = s.get(&format!("/Users?filter=userName%20eq%20%22{user_name}%22"));
+    assert_eq!(r.body["totalResults"], 1, "{user_name}: {}", r.text);
+    r.body["Resources"][0].clone()
+}
+
+fn import_creates_users_and_groups_and_reports_bad_rows(backend: Backend) {
+    let s = Server::start(backend);
+    let dir = TempDir::new();
+    let file = write(&dir, "people.csv", PEOPLE);
+    let report = dir.0.join("report.json").display().to_string();
+    let out = cli(
+        &s,
+        &["import", &file, "--tenant", "default", "--report", &report],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "failed rows make the exit status 1: {stderr}"
+    );
+    assert!(
+        stdout.contains("created 2, updated 0, failed 2"),
+        "{stdout}"
+    );
+    assert!(stderr.contains("line 3: email is empty"), "{stderr}");
+    assert!(
+        stderr.contains("line 4: active must be true or false"),
+        "{stderr}"
+    );
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(report["created"], 2);
+    assert_eq!(report["failed"], 2);
+    assert_eq!(report["errors"][0]["line"], 3);
+    assert_eq!(report["errors"][1]["line"], 4);
+
+    let ada = user(&s, "ada@example.com");
+    assert_eq!(ada["name"]["givenName"], "Ada");
+    assert_eq!(ada["externalId"], "e-1");
+    assert_eq!(ada["title"], "Engineer");
+    assert_eq!(ada["active"], true);
+    assert_eq!(ada["emails"][0]["value"], "ada@example.com");
+    assert_eq!(ada["emails"][0]["primary"], true);
+    assert_eq!(ada["phoneNumbers"][0]["value"], "555-0101");
+    assert_eq!(
+        ada["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"],
+        "R&D"
+    );
+    let mut groups: Vec<&str> = ada["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["display"].as_str().unwrap())
+        .collect();
+    groups.sort_unstable();
+    assert_eq!(groups, ["Engineering", "Everyone"]);
+    let everyone = s.get("/Groups?filter=displayName%20eq%20%22everyone%22");
+    assert_eq!(
+        everyone.body["Resources"][0]["members"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Nothing of a bad row is written.
+    assert_eq!(s.get("/Users").body["totalResults"], 2);
+    assert_eq!(s.get("/Groups").body["totalResults"], 2);
+}
+
+fn dry_run_writes_nothing(backend: Backend) {
+    let s = Server::start(backend);
+    let dir = TempDir::new();
+    let file = write(&dir, "people.csv", PEOPLE);
+    let out = cli(&s, &["import", &file, "--tenant", "default", "--dry-run"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("dry run (nothing written): created 2, updated 0, failed 2"),
+        "{stdout}"
+    );
+    assert_eq!(s.get("/Users").body["totalResults"], 0);
+    assert_eq!(s.get("/Groups").body["totalResults"], 0);
+    let bad = write(&dir, "bad.csv", "first,last\nx,y\n");
+    let out = cli(&s, &["import", &bad, "--tenant", "default"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no 'first_name' column"));
+    let out = cli(&s, &["import", &file, "--tenant", "nobody"]);
+    assert!(!out.status.success());
+}
+
+fn reimport_updates_only_the_columns_given(backend: Backend) {
+    let s = Server::start(backend);
+    let dir = TempDir::new();
+    let first = write(
+        &dir,
+        "a.csv",
+        "first_name,last_name,email,title\nAda,Lovelace,ada@example.com,Engineer\n",
+    );
+    assert!(
+        cli(&s, &["import", &first, "--tenant", "default"])
+            .status
+            .success()
+    );
+    let ada = user(&s, "ada@example.com");
+    let path = format!("/Users/{}", ada["id"].as_str().unwrap());
+    let patch = serde_json::json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "nickName", "value": "Countess"}]});
+    assert_eq!(s.req("PATCH", &path).json(&patch).status, 200);
+    let second = write(
+        &dir,
+        "b.csv",
+        "first_name,last_name,email,title\nAda,Lovelace,ADA@example.com,Chief Engineer\n",
+    );
+    let out = cli(&s, &["import", &second, "--tenant", "default"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created 0, updated 1, failed 0"));
+    let ada = s.get(&path).body;
+    assert_eq!(ada["title"], "Chief Engineer");
+    assert_eq!(
+        ada["nickName"], "Countess",
+        "attributes the file does not name are kept"
+    );
+    assert_eq!(s.get("/Users").body["totalResults"], 1);
+}
+
+fn export_reimports_unchanged(backend: Backend) {
+    let s = Server::start(backend);
+    let dir = TempDir::new();
+    let file = write(&dir, "people.csv", PEOPLE);
+    cli(&s, &["import", &file, "--tenant", "default"]);
+    let out = cli(&s, &["export", "--tenant", "default"]);
+    assert!(out.status.success());
+    let exported = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(exported.lines().count(), 3, "{exported}");
+    assert!(exported.starts_with(
+        "first_name,last_name,email,external_id,display_name,title,department,phone,active,groups\n"
+    ));
+    assert!(
+        exported.contains(
+            "Ada,Lovelace,ada@example.com,e-1,Ada L,Engineer,R&D,555-0101,true,Engineering;Everyone"
+        ),
+        "{exported}"
+    );
+    // Into another tenant, then out again: the same file.
+    assert!(cli(&s, &["tenant", "create", "copy"]).status.success());
+    let again = write(&dir, "export.csv", &exported);
+    assert!(
+        cli(&s, &["import", &again, "--tenant", "copy"])
+            .status
+            .success()
+    );
+    let round = String::from_utf8(cli(&s, &["export", "--tenant", "copy"]).stdout).unwrap();
+    assert_eq!(round, exported);
+    let json = cli(
+        &s,
+        &[
+            "export",
+            "--tenant",
+            "default",
+            "--format",
+            "json",
+            "--filter",
+            "active eq false",
+        ],
+    );
+    let users: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert_eq!(users.as_array().unwrap().len(), 1);
+    assert_eq!(users[0]["userName"], "dee@example.com");
+    assert_eq!(users[0]["groups"][0]["display"], "Everyone");
+}
