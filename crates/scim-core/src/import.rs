@@ -34,6 +34,7 @@ pub const COLUMNS: [&str; 10] = [
 
 /// What happened to the rows of one import.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Report {
     /// Users created.
     pub created: usize,

@@ -22,7 +22,9 @@ pub enum ApiError {
     #[error(transparent)]
     Scim(#[from] scim_core::Error),
     /// The request's media type is not JSON.
-    #[error("unsupported media type: send application/scim+json or application/json")]
+    #[error(
+        "unsupported media type: send application/scim+json or application/json (text/csv for imports)"
+    )]
     UnsupportedMediaType,
     /// A blocking task was cancelled (the server is shutting down).
     #[error("the request was cancelled")]

@@ -52,6 +52,7 @@ pub fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
                         .route(web::delete().to(resources::delete::<S>)),
                 ),
         )
+        .service(web::resource("/admin/v1/import").route(web::post().to(resources::import::<S>)))
         .default_service(web::to(not_found));
 }
 

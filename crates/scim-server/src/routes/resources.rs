@@ -297,3 +297,29 @@ pub async fn bulk<S: Store>(
     .await?;
     Ok(scim_json(body))
 }
+
+/// `POST /admin/v1/import` (`admin` scope): the CSV import of `scim-server import` over HTTP,
+/// with `?dryRun=true`; answers 200 with the report whether or not rows failed.
+pub async fn import<S: Store>(
+    state: web::Data<AppState<S>>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth::require(&state, &req, token::ADMIN).await?;
+    if let Some(ct) = header_of(&req, header::CONTENT_TYPE) {
+        let media = ct.split(';').next().unwrap_or_default().trim();
+        if !media.eq_ignore_ascii_case("text/csv") {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+    }
+    let params = Params::of(&req)?;
+    let dry_run = params
+        .get("dryRun")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    let report = with_service(&state, principal, base_url(&req), move |s| {
+        scim_core::import::import(s, &body[..], dry_run, |_| {})
+    })
+    .await?;
+    let body = serde_json::to_value(&report).map_err(scim_core::Error::internal)?;
+    Ok(HttpResponse::Ok().json(body))
+}

@@ -14,6 +14,7 @@ backends!(
     dry_run_writes_nothing,
     reimport_updates_only_the_columns_given,
     export_reimports_unchanged,
+    import_over_http_needs_the_admin_scope,
 );
 
 const PEOPLE: &str = "\
@@ -207,4 +208,56 @@ fn export_reimports_unchanged(backend: Backend) {
     assert_eq!(users.as_array().unwrap().len(), 1);
     assert_eq!(users[0]["userName"], "dee@example.com");
     assert_eq!(users[0]["groups"][0]["display"], "Everyone");
+}
+
+fn import_over_http_needs_the_admin_scope(backend: Backend) {
+    let s = Server::start(backend);
+    let post = |query: &str, token: Option<&str>| {
+        let mut req = s
+            .raw("POST", &format!("//admin/v1/import{query}"))
+            .header("Content-Type", "text/csv");
+        if let Some(t) = token {
+            req = req.header("Authorization", &format!("Bearer {t}"));
+        }
+        req.body(Some(PEOPLE))
+    };
+    let dry = post("?dryRun=true", Some(crate::harness::TOKEN));
+    assert_eq!(dry.status, 200, "{}", dry.text);
+    assert_eq!(dry.body["dryRun"], true);
+    assert_eq!(dry.body["created"], 2);
+    assert_eq!(s.get("/Users").body["totalResults"], 0);
+    let r = post("", Some(crate::harness::TOKEN));
+    assert_eq!(r.body["created"], 2, "{}", r.text);
+    assert_eq!(r.body["failed"], 2);
+    assert_eq!(r.body["errors"][0]["line"], 3);
+    assert_eq!(s.get("/Users").body["totalResults"], 2);
+    post("", None).assert_error(401, None);
+    let out = cli(
+        &s,
+        &[
+            "token",
+            "create",
+            "--tenant",
+            "default",
+            "--scope",
+            "scim:write",
+        ],
+    );
+    let writer = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .to_owned();
+    post("", Some(&writer)).assert_error(403, None);
+    let r = s
+        .raw("POST", "//admin/v1/import")
+        .header(
+            "Authorization",
+            &format!("Bearer {}", crate::harness::TOKEN),
+        )
+        .header("Content-Type", "application/json")
+        .body(Some("{}"));
+    r.assert_error(415, None);
 }
