@@ -13,12 +13,13 @@ use crate::etag;
 use crate::password;
 use crate::patch::{self, MemberChange};
 use crate::projection::Projection;
-use crate::query::{self, Paging, StoreQuery};
+use crate::query::{self, Column, Expr, Field, Operand, Paging, StoreQuery};
 use crate::render::{self, Derived};
 use crate::resource::{IndexKeys, Member, MemberRef, Record, TenantId, WriteRecord};
 use crate::schema::{Registry, ResourceKind};
 use crate::store::{Store, Tx};
 use crate::validate::{self, MemberInput, Validated};
+use scim_filter_parser::CompareOp;
 
 /// A single resource as the transport sends it.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +117,9 @@ impl<S: Store> Service<'_, S> {
         new: &NewResource,
         proj: &Projection,
     ) -> Result<Output> {
+        if new.write.record.kind == ResourceKind::User {
+            leaver_conflict(tx, &new.write.index)?;
+        }
         tx.insert(&new.write)?;
         let record = &new.write.record;
         let refs = match &new.members {
@@ -510,6 +514,58 @@ pub fn index_keys(record: &Record) -> IndexKeys {
         },
         active: record.data.get("active").and_then(Value::as_bool),
     }
+}
+
+/// A joiner who matches a deactivated user (by userName or externalId) is a returning leaver:
+/// answer 409 (RFC 7644 §3.3) saying so, so an admin reactivates the user instead of creating a
+/// second one. Checked before inserting, because on PostgreSQL a refused INSERT ends the
+/// transaction. The unique index still decides races between concurrent creates.
+fn leaver_conflict(tx: &mut dyn Tx, index: &IndexKeys) -> Result<()> {
+    let inactive = Expr::Compare(
+        Field::Column(Column::Active),
+        CompareOp::Eq,
+        Operand::Bool(false),
+    );
+    let probes = [
+        (
+            "userName",
+            index
+                .user_name_folded
+                .as_ref()
+                .map(|v| (Column::UserName, v)),
+        ),
+        (
+            "externalId",
+            index.external_id.as_ref().map(|v| (Column::ExternalId, v)),
+        ),
+    ];
+    for (name, probe) in probes {
+        let Some((column, value)) = probe else {
+            continue;
+        };
+        let query = StoreQuery {
+            filter: Some(Expr::And(vec![
+                Expr::Compare(
+                    Field::Column(column),
+                    CompareOp::Eq,
+                    Operand::Str(value.clone()),
+                ),
+                inactive.clone(),
+            ])),
+            sort: None,
+            after: None,
+            start_index: 1,
+            count: 1,
+        };
+        if let Some(leaver) = tx.list(ResourceKind::User, &query)?.records.first() {
+            return Err(Error::Uniqueness(format!(
+                "a User with this {name} already exists and is inactive (id {}): reactivate it \
+                 with PATCH {{\"op\": \"replace\", \"path\": \"active\", \"value\": true}} instead",
+                leaver.id
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Sets a group's member list; `false` (and no write) when it already is that list.

@@ -18,6 +18,7 @@ mod discovery;
 mod errors;
 mod groups;
 mod jwt;
+mod lifecycle;
 mod patch;
 mod query;
 mod users;
