@@ -17,7 +17,7 @@ use crate::query::{self, Column, Expr, Field, Operand, Paging, StoreQuery};
 use crate::render::{self, Derived};
 use crate::resource::{IndexKeys, Member, MemberRef, Record, TenantId, WriteRecord};
 use crate::schema::{Registry, ResourceKind};
-use crate::store::{Store, Tx};
+use crate::store::{AuditEvent, Store, Tx};
 use crate::validate::{self, MemberInput, Validated};
 use scim_filter_parser::CompareOp;
 
@@ -74,6 +74,8 @@ pub struct Service<'a, S: Store> {
     pub base_url: &'a str,
     /// Paging limits.
     pub paging: Paging,
+    /// Who is acting, for the audit trail: `token:<id>`, `jwt:<subject>` or `cli`.
+    pub actor: &'a str,
 }
 
 impl<S: Store> Service<'_, S> {
@@ -129,6 +131,14 @@ impl<S: Store> Service<'_, S> {
         if !refs.is_empty() {
             tx.set_members(&record.id, &refs)?;
         }
+        let mut attributes: Vec<String> = record.data.keys().cloned().collect();
+        if new.write.password_hash.is_some() {
+            attributes.push("password".into());
+        }
+        if !refs.is_empty() {
+            attributes.push("members".into());
+        }
+        self.audit(tx, "create", record, attributes)?;
         // A new resource's derived attributes are known without asking the store: a new user
         // is in no group yet, and a new group has exactly the members just written.
         let derived = match record.kind {
@@ -266,6 +276,27 @@ impl<S: Store> Service<'_, S> {
         {
             return Ok(existing);
         }
+        let mut changed: Vec<String> = existing
+            .data
+            .keys()
+            .chain(data.keys())
+            .filter(|k| existing.data.get(*k) != data.get(*k))
+            .cloned()
+            .collect();
+        changed.sort();
+        changed.dedup();
+        if password.is_some() {
+            changed.push("password".into());
+        }
+        if members_changed {
+            changed.push("members".into());
+        }
+        let active = |d: &serde_json::Map<String, Value>| d.get("active").and_then(Value::as_bool);
+        let action = match (active(&existing.data), active(&data)) {
+            (Some(true) | None, Some(false)) => "deactivate",
+            (Some(false), Some(true)) => "reactivate",
+            _ => "update",
+        };
         let password_hash = password.as_deref().map(password::hash).transpose()?;
         let record = Record {
             id: existing.id.clone(),
@@ -282,7 +313,48 @@ impl<S: Store> Service<'_, S> {
             password_hash,
         };
         tx.update(&write, existing.version)?;
+        self.audit(tx, action, &write.record, changed)?;
         Ok(write.record)
+    }
+
+    /// Appends an event to the audit trail in the transaction of the change.
+    fn audit(
+        &self,
+        tx: &mut dyn Tx,
+        action: &str,
+        record: &Record,
+        attributes: Vec<String>,
+    ) -> Result<()> {
+        tx.audit(&AuditEvent {
+            id: crate::resource::new_id(),
+            at: render::timestamp(&self.clock.now()),
+            actor: self.actor.to_owned(),
+            action: action.to_owned(),
+            resource_type: record.kind.name().to_owned(),
+            resource_id: record.id.clone(),
+            attributes,
+        })
+    }
+
+    /// The audit trail of the tenant: of one resource and/or since a time, oldest first.
+    pub fn audit_trail(
+        &self,
+        resource: Option<&str>,
+        since: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<AuditEvent>> {
+        let since = since
+            .map(|s| {
+                chrono::DateTime::parse_from_rfc3339(s)
+                    .map(|t| render::timestamp(&t.with_timezone(&chrono::Utc)))
+                    .map_err(|_| {
+                        Error::InvalidValue(format!("since must be an RFC 3339 time, not \"{s}\""))
+                    })
+            })
+            .transpose()?;
+        self.store.read(self.tenant, |tx| {
+            tx.audit_events(resource, since.as_deref(), limit)
+        })
     }
 
     /// Runs a read-modify-write transaction. Without `If-Match` the client asked for no
@@ -322,7 +394,7 @@ impl<S: Store> Service<'_, S> {
         let existing = tx.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
         etag::check_if_match(if_match, existing.version)?;
         tx.delete(kind, id)?;
-        Ok(())
+        self.audit(tx, "delete", &existing, Vec::new())
     }
 
     /// RFC 7644 §3.4.2: lists resources as a ListResponse.

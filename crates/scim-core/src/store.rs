@@ -42,11 +42,40 @@ pub trait Tx {
     fn add_members(&mut self, group_id: &str, members: &[MemberRef]) -> Result<usize>;
     /// Removes the given member ids (all members when `None`); returns how many went.
     fn remove_members(&mut self, group_id: &str, ids: Option<&[String]>) -> Result<usize>;
+    /// Appends to the audit trail, in this transaction.
+    fn audit(&mut self, event: &AuditEvent) -> Result<()>;
+    /// Audit events, oldest first: of one resource and/or at or after `since`, at most `limit`.
+    fn audit_events(
+        &mut self,
+        resource: Option<&str>,
+        since: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<AuditEvent>>;
     /// Runs `f` in a savepoint of this transaction: if it fails, its changes alone are undone
     /// and its error returned. `/Bulk` runs each operation this way inside one transaction.
     fn savepoint(&mut self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
     /// The groups a resource belongs to, directly and through nested groups.
     fn groups_of(&mut self, member_id: &str) -> Result<Vec<GroupRef>>;
+}
+
+/// One change to a resource, as the audit trail keeps it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEvent {
+    /// Server-generated id.
+    pub id: String,
+    /// When, as a fixed-width UTC timestamp.
+    pub at: String,
+    /// Who: `token:<id>`, `jwt:<subject>` or `cli`.
+    pub actor: String,
+    /// `create`, `update`, `deactivate`, `reactivate` or `delete`.
+    pub action: String,
+    /// `User` or `Group`.
+    pub resource_type: String,
+    /// The resource's id.
+    pub resource_id: String,
+    /// The attributes that changed (`members` for membership, `password` without its value).
+    pub attributes: Vec<String>,
 }
 
 /// A tenant.

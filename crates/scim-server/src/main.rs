@@ -284,6 +284,7 @@ fn with_service<S: Store, T>(
         clock: &SystemClock,
         base_url,
         paging: scim_core::query::Paging::default(),
+        actor: "cli",
     };
     Ok(f(&service)?)
 }

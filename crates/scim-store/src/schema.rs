@@ -72,7 +72,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_events (tenant_id, id) {
+        tenant_id -> Text,
+        id -> Text,
+        at -> Text,
+        actor -> Text,
+        action -> Text,
+        resource_type -> Text,
+        resource_id -> Text,
+        attributes -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    audit_events,
     tenants,
     tokens,
     users,

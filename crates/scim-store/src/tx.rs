@@ -9,12 +9,12 @@ use scim_core::query::StoreQuery;
 use scim_core::render::timestamp;
 use scim_core::resource::{GroupRef, Member, MemberRef, Record, WriteRecord};
 use scim_core::schema::ResourceKind;
-use scim_core::store::{Page, Tx};
+use scim_core::store::{AuditEvent, Page, Tx};
 use serde_json::{Map, Value};
 
 use crate::connection::AnyConnection;
 use crate::error::{db, unique};
-use crate::schema::{group_members, groups, user_emails, users};
+use crate::schema::{audit_events, group_members, groups, user_emails, users};
 use crate::sql_filter::{Dialect, Renderer};
 
 /// Rows per multi-row INSERT and ids per `IN` list, well below SQLite's bound-parameter limit.
@@ -578,6 +578,69 @@ impl Tx for DieselTx<'_> {
                 .map_err(db)?;
         }
         Ok(removed)
+    }
+
+    fn audit(&mut self, e: &AuditEvent) -> Result<(), Error> {
+        diesel::insert_into(audit_events::table)
+            .values((
+                audit_events::tenant_id.eq(&self.tenant),
+                audit_events::id.eq(&e.id),
+                audit_events::at.eq(&e.at),
+                audit_events::actor.eq(&e.actor),
+                audit_events::action.eq(&e.action),
+                audit_events::resource_type.eq(&e.resource_type),
+                audit_events::resource_id.eq(&e.resource_id),
+                audit_events::attributes.eq(to_json(&e.attributes)?),
+            ))
+            .execute(self.conn)
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn audit_events(
+        &mut self,
+        resource: Option<&str>,
+        since: Option<&str>,
+        limit: u64,
+    ) -> Result<Vec<AuditEvent>, Error> {
+        let mut query = audit_events::table
+            .filter(audit_events::tenant_id.eq(&self.tenant))
+            .into_boxed();
+        if let Some(r) = resource {
+            query = query.filter(audit_events::resource_id.eq(r));
+        }
+        if let Some(t) = since {
+            query = query.filter(audit_events::at.ge(t));
+        }
+        let rows: Vec<(String, String, String, String, String, String, String)> = query
+            .order((audit_events::at.asc(), audit_events::id.asc()))
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .select((
+                audit_events::id,
+                audit_events::at,
+                audit_events::actor,
+                audit_events::action,
+                audit_events::resource_type,
+                audit_events::resource_id,
+                audit_events::attributes,
+            ))
+            .load(self.conn)
+            .map_err(db)?;
+        rows.into_iter()
+            .map(
+                |(id, at, actor, action, resource_type, resource_id, attributes)| {
+                    Ok(AuditEvent {
+                        id,
+                        at,
+                        actor,
+                        action,
+                        resource_type,
+                        resource_id,
+                        attributes: serde_json::from_str(&attributes).map_err(Error::internal)?,
+                    })
+                },
+            )
+            .collect()
     }
 
     fn savepoint(

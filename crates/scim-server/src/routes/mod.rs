@@ -53,6 +53,7 @@ pub fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
                 ),
         )
         .service(web::resource("/admin/v1/import").route(web::post().to(resources::import::<S>)))
+        .service(web::resource("/admin/v1/audit").route(web::get().to(resources::audit::<S>)))
         .default_service(web::to(not_found));
 }
 

@@ -33,6 +33,11 @@ async fn with_service<S: Store, T: Send + 'static>(
 ) -> Result<T, ApiError> {
     let state = state.clone();
     let result = web::block(move || {
+        let actor = if principal.token_id.starts_with("jwt:") {
+            principal.token_id.clone()
+        } else {
+            format!("token:{}", principal.token_id)
+        };
         let service = Service {
             store: &state.store,
             tenant: &principal.tenant,
@@ -40,6 +45,7 @@ async fn with_service<S: Store, T: Send + 'static>(
             clock: state.clock.as_ref(),
             base_url: &base,
             paging: state.caps.paging,
+            actor: &actor,
         };
         op(&service)
     })
@@ -322,4 +328,25 @@ pub async fn import<S: Store>(
     .await?;
     let body = serde_json::to_value(&report).map_err(scim_core::Error::internal)?;
     Ok(HttpResponse::Ok().json(body))
+}
+
+/// `GET /admin/v1/audit?resource=ID&since=TIME&count=N` (`admin` scope): the tenant's audit
+/// trail, oldest first.
+pub async fn audit<S: Store>(
+    state: web::Data<AppState<S>>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let principal = auth::require(&state, &req, token::ADMIN).await?;
+    let params = Params::of(&req)?;
+    let resource = params.get("resource").map(str::to_owned);
+    let since = params.get("since").map(str::to_owned);
+    let count = params
+        .int("count")?
+        .map_or(1000, |c| u64::try_from(c).unwrap_or(0))
+        .min(10_000);
+    let events = with_service(&state, principal, base_url(&req), move |s| {
+        s.audit_trail(resource.as_deref(), since.as_deref(), count)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "events": events })))
 }

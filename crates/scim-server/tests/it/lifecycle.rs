@@ -6,7 +6,10 @@ use serde_json::json;
 use crate::backends;
 use crate::harness::{Backend, Server, USER};
 
-backends!(leavers_stay_readable_and_returning_joiners_are_sent_to_reactivate);
+backends!(
+    leavers_stay_readable_and_returning_joiners_are_sent_to_reactivate,
+    every_change_is_in_the_audit_trail,
+);
 
 const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
 
@@ -55,4 +58,109 @@ fn leavers_stay_readable_and_returning_joiners_are_sent_to_reactivate(backend: B
         s.get("/Users?filter=active%20eq%20true").body["totalResults"],
         1
     );
+}
+
+fn every_change_is_in_the_audit_trail(backend: Backend) {
+    let s = Server::start(backend);
+    let r = s.post(
+        "/Users",
+        &json!({"schemas": [USER], "userName": "audited", "password": "pw-1"}),
+    );
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    let path = format!("/Users/{id}");
+    let group = s.create_group("Audited Group", &[]);
+    let gpath = format!("/Groups/{}", group["id"].as_str().unwrap());
+    let op = |op: &str, p: &str, v: serde_json::Value| json!({"schemas": [PATCH], "Operations": [{"op": op, "path": p, "value": v}]});
+    assert_eq!(
+        s.req("PATCH", &gpath)
+            .json(&op("add", "members", json!([{"value": id}])))
+            .status,
+        200
+    );
+    assert_eq!(
+        s.req("PATCH", &path)
+            .json(&op("replace", "title", json!("Lead")))
+            .status,
+        200
+    );
+    assert_eq!(
+        s.req("PATCH", &path)
+            .json(&op("replace", "active", json!(false)))
+            .status,
+        200
+    );
+    assert_eq!(
+        s.req("PATCH", &path)
+            .json(&op("replace", "active", json!(true)))
+            .status,
+        200
+    );
+    // A PATCH that changes nothing leaves no event.
+    assert_eq!(
+        s.req("PATCH", &path)
+            .json(&op("replace", "title", json!("Lead")))
+            .status,
+        200
+    );
+    assert_eq!(s.delete(&path).status, 204);
+
+    let trail = s.get(&format!("//admin/v1/audit?resource={id}"));
+    assert_eq!(trail.status, 200, "{}", trail.text);
+    let events = trail.body["events"].as_array().unwrap();
+    let summary: Vec<(String, serde_json::Value)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_owned(),
+                e["attributes"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("create".to_owned(), json!(["userName", "password"])),
+            ("update".to_owned(), json!(["title"])),
+            ("deactivate".to_owned(), json!(["active"])),
+            ("reactivate".to_owned(), json!(["active"])),
+            ("delete".to_owned(), json!([])),
+        ]
+    );
+    for e in events {
+        assert_eq!(e["resourceType"], "User");
+        assert_eq!(e["resourceId"], id.as_str());
+        assert!(
+            e["actor"].as_str().unwrap().starts_with("token:tok_"),
+            "{e}"
+        );
+        assert!(e["at"].as_str().unwrap().ends_with('Z'));
+    }
+    assert!(
+        !trail.text.contains("pw-1"),
+        "passwords never reach the trail"
+    );
+    let group_trail = s.get(&format!(
+        "//admin/v1/audit?resource={}",
+        group["id"].as_str().unwrap()
+    ));
+    let actions: Vec<&str> = group_trail.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["create", "update"]);
+    assert_eq!(
+        group_trail.body["events"][1]["attributes"],
+        json!(["members"])
+    );
+    let all = s.get("//admin/v1/audit");
+    assert_eq!(all.body["events"].as_array().unwrap().len(), 7);
+    let later = s.get("//admin/v1/audit?since=2999-01-01T00:00:00Z");
+    assert_eq!(later.body["events"], json!([]));
+    s.get("//admin/v1/audit?since=yesterday")
+        .assert_error(400, Some("invalidValue"));
+    s.raw("GET", "//admin/v1/audit")
+        .send()
+        .assert_error(401, None);
 }
