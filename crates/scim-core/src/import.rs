@@ -32,6 +32,9 @@ pub const COLUMNS: [&str; 10] = [
     "groups",
 ];
 
+/// Rows per transaction.
+const CHUNK: usize = 500;
+
 /// What happened to the rows of one import.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -95,36 +98,50 @@ pub fn import<S: Store>(
         ..Report::default()
     };
     let mut done = 0;
-    for record in reader.records() {
-        done += 1;
-        let (line, outcome) = match record {
-            Ok(record) => {
-                let line = record.position().map_or(done + 1, csv::Position::line);
-                let row: Map<String, Value> = headers
-                    .iter()
-                    .zip(record.iter())
-                    .filter(|(_, v)| !v.is_empty())
-                    .map(|(h, v)| (h.clone(), Value::String(v.to_owned())))
-                    .collect();
-                (line, import_row(service, &row, dry_run))
-            }
-            Err(e) => (
-                e.position().map_or(done + 1, csv::Position::line),
-                Err(Error::InvalidSyntax(format!("malformed CSV: {e}"))),
-            ),
-        };
-        match outcome {
-            Ok(Outcome::Created) => report.created += 1,
-            Ok(Outcome::Updated) => report.updated += 1,
-            Err(e) => {
-                report.failed += 1;
-                report.errors.push(RowError {
-                    line,
-                    reason: e.detail(),
-                });
-            }
+    let mut chunk: Vec<(u64, Result<Map<String, Value>>)> = Vec::with_capacity(CHUNK);
+    let mut records = reader.records();
+    loop {
+        let next = records.next();
+        let end = next.is_none();
+        if let Some(record) = next {
+            done += 1;
+            chunk.push(match record {
+                Ok(record) => {
+                    let line = record.position().map_or(done + 1, csv::Position::line);
+                    let row: Map<String, Value> = headers
+                        .iter()
+                        .zip(record.iter())
+                        .filter(|(_, v)| !v.is_empty())
+                        .map(|(h, v)| (h.clone(), Value::String(v.to_owned())))
+                        .collect();
+                    (line, Ok(row))
+                }
+                Err(e) => (
+                    e.position().map_or(done + 1, csv::Position::line),
+                    Err(Error::InvalidSyntax(format!("malformed CSV: {e}"))),
+                ),
+            });
         }
-        progress(done);
+        if chunk.len() == CHUNK || (end && !chunk.is_empty()) {
+            let outcomes = import_chunk(service, &chunk, dry_run)?;
+            for ((line, _), outcome) in chunk.drain(..).zip(outcomes) {
+                match outcome {
+                    Ok(Outcome::Created) => report.created += 1,
+                    Ok(Outcome::Updated) => report.updated += 1,
+                    Err(e) => {
+                        report.failed += 1;
+                        report.errors.push(RowError {
+                            line,
+                            reason: e.detail(),
+                        });
+                    }
+                }
+            }
+            progress(done);
+        }
+        if end {
+            break;
+        }
     }
     Ok(report)
 }
@@ -182,11 +199,33 @@ fn attributes(row: &Map<String, Value>) -> Result<Map<String, Value>> {
     Ok(out)
 }
 
+/// Imports a chunk of rows in one transaction, each row in its own savepoint: a bad row
+/// leaves nothing behind, and the chunk pays one commit instead of one per row.
+fn import_chunk<S: Store>(
+    service: &Service<'_, S>,
+    rows: &[(u64, Result<Map<String, Value>>)],
+    dry_run: bool,
+) -> Result<Vec<Result<Outcome>>> {
+    let minimal = Projection::parse(service.registry, Some("id"), None)?;
+    service.store.write(service.tenant, |tx| {
+        let mut outcomes = Vec::with_capacity(rows.len());
+        for (_, row) in rows {
+            outcomes.push(match row {
+                Ok(row) => import_row(service, tx, row, dry_run, &minimal),
+                Err(e) => Err(Error::InvalidSyntax(e.detail())),
+            });
+        }
+        Ok(outcomes)
+    })
+}
+
 /// Creates or updates one user and its group memberships, atomically.
 fn import_row<S: Store>(
     service: &Service<'_, S>,
+    tx: &mut dyn Tx,
     row: &Map<String, Value>,
     dry_run: bool,
+    minimal: &Projection,
 ) -> Result<Outcome> {
     let attrs = attributes(row)?;
     let groups: Vec<String> = text(row, "groups")
@@ -199,28 +238,24 @@ fn import_row<S: Store>(
         })
         .unwrap_or_default();
     let user_name = text(row, "email").unwrap_or_default().to_owned();
-    let minimal = Projection::parse(service.registry, Some("id"), None)?;
     let mut outcome = None;
-    let result = service.store.write(service.tenant, |tx| {
-        let work = tx.savepoint(&mut |tx| {
-            let (id, o) = upsert(service, tx, &user_name, &attrs, &minimal)?;
-            for group in &groups {
-                join(service, tx, &id, group, &minimal)?;
-            }
-            outcome = Some(o);
-            // A dry run does all the work, then undoes it.
-            if dry_run {
-                Err(Error::Conflict("dry run".into()))
-            } else {
-                Ok(())
-            }
-        });
-        match (work, dry_run) {
-            (Err(Error::Conflict(_)), true) if outcome.is_some() => Ok(()),
-            (other, _) => other,
+    let work = tx.savepoint(&mut |tx| {
+        let (id, o) = upsert(service, tx, &user_name, &attrs, minimal)?;
+        for group in &groups {
+            join(service, tx, &id, group, minimal)?;
+        }
+        outcome = Some(o);
+        // A dry run does all the work, then undoes it.
+        if dry_run {
+            Err(Error::Conflict("dry run".into()))
+        } else {
+            Ok(())
         }
     });
-    result?;
+    match (work, dry_run) {
+        (Err(Error::Conflict(_)), true) if outcome.is_some() => {}
+        (other, _) => other?,
+    }
     outcome.ok_or_else(|| Error::internal_msg("import row produced no outcome"))
 }
 

@@ -303,14 +303,31 @@ fn import(
     let tenant = find_tenant(&store, tenant)?;
     let input = std::fs::File::open(file).map_err(|e| format!("{}: {e}", file.display()))?;
     let terminal = std::io::stderr().is_terminal();
+    // The bar needs the row count: one cheap pass over the file first, on a terminal only.
+    let total = if terminal {
+        use std::io::BufRead;
+        let lines = std::io::BufReader::new(std::fs::File::open(file)?)
+            .lines()
+            .count();
+        u64::try_from(lines.saturating_sub(1))
+            .unwrap_or(u64::MAX)
+            .max(1)
+    } else {
+        1
+    };
     let report = with_service(
         &store,
         &tenant,
         "http://127.0.0.1:8080/scim/v2",
         |service| {
             scim_core::import::import(service, std::io::BufReader::new(input), dry_run, |done| {
-                if terminal && done % 100 == 0 {
-                    eprint!("\r{done} rows");
+                if terminal && (done % 100 == 0 || done == total) {
+                    let filled = usize::try_from(done.min(total) * 30 / total).unwrap_or(30);
+                    eprint!(
+                        "\r[{}{}] {done}/{total} rows",
+                        "#".repeat(filled),
+                        ".".repeat(30 - filled)
+                    );
                     let _ = std::io::stderr().flush();
                 }
             })
