@@ -93,7 +93,7 @@ def main():
                 (f"page at startIndex={n // 2:,}, count=10", lambda i: q(startIndex=n // 2 + i, count=10)),
                 ("sortBy=userName, count=10", lambda i: q(sortBy="userName", startIndex=1 + i, count=10)),
                 ("filtered page sorted by userName", lambda i: q(f'userName sw "user{some(i) // 1000:04d}"', sortBy="userName", sortOrder="descending", count=10)),
-                (f"{ENTERPRISE.split(':')[-2]}:department eq, count=10", lambda i: q(f'{ENTERPRISE}:department eq "dept-{i % 100}"', count=10)),
+                ("EnterpriseUser department eq (not indexed), count=10", lambda i: q(f'{ENTERPRISE}:department eq "dept-{i % 100}"', count=10)),
             ]
             rows = []
             for name, path in scenarios:

@@ -431,7 +431,6 @@ impl Tx for DieselTx<'_> {
                     Some(a) => base().filter(a.clone()),
                     None => base(),
                 };
-                let total: i64 = base().count().get_result(self.conn).map_err(db)?;
                 let rows: Vec<UserRow> = if limit == 0 {
                     Vec::new()
                 } else {
@@ -445,6 +444,14 @@ impl Tx for DieselTx<'_> {
                         .select($columns)
                         .load(self.conn)
                         .map_err(db)?
+                };
+                // A page that is not full (and not past the end) already says how many match:
+                // lookups by a unique value never pay for a count.
+                let read = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                let total: i64 = if after.is_none() && read < limit && (offset == 0 || read > 0) {
+                    offset + read
+                } else {
+                    base().count().get_result(self.conn).map_err(db)?
                 };
                 (total, rows)
             }};
