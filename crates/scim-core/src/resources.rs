@@ -593,49 +593,52 @@ pub fn index_keys(record: &Record) -> IndexKeys {
 /// second one. Checked before inserting, because on PostgreSQL a refused INSERT ends the
 /// transaction. The unique index still decides races between concurrent creates.
 fn leaver_conflict(tx: &mut dyn Tx, index: &IndexKeys) -> Result<()> {
+    let eq = |column, value: &String| {
+        Expr::Compare(
+            Field::Column(column),
+            CompareOp::Eq,
+            Operand::Str(value.clone()),
+        )
+    };
+    let probes: Vec<Expr> = [
+        index
+            .user_name_folded
+            .as_ref()
+            .map(|v| eq(Column::UserName, v)),
+        index
+            .external_id
+            .as_ref()
+            .map(|v| eq(Column::ExternalId, v)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let inactive = Expr::Compare(
         Field::Column(Column::Active),
         CompareOp::Eq,
         Operand::Bool(false),
     );
-    let probes = [
-        (
-            "userName",
-            index
-                .user_name_folded
-                .as_ref()
-                .map(|v| (Column::UserName, v)),
-        ),
-        (
-            "externalId",
-            index.external_id.as_ref().map(|v| (Column::ExternalId, v)),
-        ),
-    ];
-    for (name, probe) in probes {
-        let Some((column, value)) = probe else {
-            continue;
-        };
-        let query = StoreQuery {
-            filter: Some(Expr::And(vec![
-                Expr::Compare(
-                    Field::Column(column),
-                    CompareOp::Eq,
-                    Operand::Str(value.clone()),
-                ),
-                inactive.clone(),
-            ])),
-            sort: None,
-            after: None,
-            start_index: 1,
-            count: 1,
-        };
-        if let Some(leaver) = tx.list(ResourceKind::User, &query)?.records.first() {
-            return Err(Error::Uniqueness(format!(
-                "a User with this {name} already exists and is inactive (id {}): reactivate it \
-                 with PATCH {{\"op\": \"replace\", \"path\": \"active\", \"value\": true}} instead",
-                leaver.id
-            )));
-        }
+    // One query for both probes: a create costs one read more, not two.
+    let query = StoreQuery {
+        filter: Some(Expr::And(vec![Expr::Or(probes), inactive])),
+        sort: None,
+        after: None,
+        start_index: 1,
+        count: 1,
+    };
+    if let Some(leaver) = tx.list(ResourceKind::User, &query)?.records.first() {
+        let same_name = leaver
+            .data
+            .get("userName")
+            .and_then(Value::as_str)
+            .map(query::fold)
+            == index.user_name_folded;
+        let name = if same_name { "userName" } else { "externalId" };
+        return Err(Error::Uniqueness(format!(
+            "a User with this {name} already exists and is inactive (id {}): reactivate it \
+             with PATCH {{\"op\": \"replace\", \"path\": \"active\", \"value\": true}} instead",
+            leaver.id
+        )));
     }
     Ok(())
 }

@@ -188,6 +188,10 @@ impl DieselTx<'_> {
         )
         .execute(self.conn)
         .map_err(db)?;
+        self.insert_emails(user_id, emails)
+    }
+
+    fn insert_emails(&mut self, user_id: &str, emails: &[String]) -> Result<(), Error> {
         for chunk in emails.chunks(CHUNK) {
             let rows: Vec<_> = chunk
                 .iter()
@@ -263,7 +267,7 @@ impl Tx for DieselTx<'_> {
                     .values(&row)
                     .execute(self.conn)
                     .map_err(unique(USER_NAME_TAKEN))?;
-                self.replace_emails(&w.record.id, &w.index.emails_folded)
+                self.insert_emails(&w.record.id, &w.index.emails_folded)
             }
             ResourceKind::Group => {
                 let row = group_write(&self.tenant, w)?;
