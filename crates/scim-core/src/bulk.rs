@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
+use crate::message;
 use crate::projection::Projection;
 use crate::resources::Service;
 use crate::schema::ResourceKind;
@@ -65,27 +66,8 @@ struct Operation {
 
 /// Parses and checks a BulkRequest.
 fn parse(body: Value, limits: &BulkLimits) -> Result<(Vec<Operation>, Option<usize>)> {
-    let Value::Object(body) = body else {
-        return Err(Error::InvalidSyntax(
-            "the body must be a BulkRequest object".into(),
-        ));
-    };
-    let get = |name: &str| {
-        body.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    };
-    let declared = get("schemas").and_then(Value::as_array).is_some_and(|s| {
-        s.iter().any(|u| {
-            u.as_str()
-                .is_some_and(|u| u.eq_ignore_ascii_case(BULK_REQUEST))
-        })
-    });
-    if !declared {
-        return Err(Error::InvalidSyntax(format!(
-            "'schemas' must contain \"{BULK_REQUEST}\""
-        )));
-    }
+    let body = message::envelope(body, BULK_REQUEST, "BulkRequest")?;
+    let get = |name: &str| message::field(&body, name);
     let fail_on_errors = match get("failOnErrors") {
         None | Some(Value::Null) => None,
         Some(v) => Some(

@@ -7,6 +7,7 @@ pub mod error;
 pub mod etag;
 pub mod export;
 pub mod import;
+pub mod message;
 pub mod password;
 pub mod patch;
 pub mod projection;

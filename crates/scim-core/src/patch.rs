@@ -13,6 +13,7 @@ use scim_filter_parser::{AttrPath, CompValue, CompareOp, Filter, PatchPath};
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
+use crate::message;
 use crate::query::fold;
 use crate::resource::Record;
 use crate::schema::{AttrType, Attribute, Mutability, Registry, ResourceKind, Schema};
@@ -68,25 +69,8 @@ pub struct Patched {
 
 /// Parses a PatchOp body.
 pub fn parse(body: Value) -> Result<Vec<Operation>> {
-    let Value::Object(body) = body else {
-        return Err(Error::InvalidSyntax(
-            "the PATCH body must be a PatchOp object".into(),
-        ));
-    };
-    let field = |name: &str| {
-        body.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    };
-    let declared = field("schemas").and_then(Value::as_array).is_some_and(|s| {
-        s.iter()
-            .any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(PATCH_OP)))
-    });
-    if !declared {
-        return Err(Error::InvalidSyntax(format!(
-            "'schemas' must contain \"{PATCH_OP}\""
-        )));
-    }
+    let body = message::envelope(body, PATCH_OP, "PatchOp")?;
+    let field = |name: &str| message::field(&body, name);
     let Some(Value::Array(items)) = field("Operations") else {
         return Err(Error::InvalidSyntax(
             "'Operations' must be an array of operations".into(),

@@ -228,23 +228,8 @@ pub async fn search<S: Store>(
 /// Reads a SearchRequest (RFC 7644 §3.4.3).
 fn search_request(body: serde_json::Value) -> Result<ListRequest, ApiError> {
     const URN: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
-    let serde_json::Value::Object(obj) = body else {
-        return Err(Error::InvalidSyntax("the body must be a SearchRequest object".into()).into());
-    };
-    let get = |name: &str| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    };
-    let declared = get("schemas")
-        .and_then(serde_json::Value::as_array)
-        .is_some_and(|s| {
-            s.iter()
-                .any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(URN)))
-        });
-    if !declared {
-        return Err(Error::InvalidSyntax(format!("'schemas' must contain \"{URN}\"")).into());
-    }
+    let obj = scim_core::message::envelope(body, URN, "SearchRequest")?;
+    let get = |name: &str| scim_core::message::field(&obj, name);
     let text = |name: &str| -> Result<Option<String>, ApiError> {
         match get(name) {
             None | Some(serde_json::Value::Null) => Ok(None),
