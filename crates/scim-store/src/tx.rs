@@ -517,32 +517,8 @@ impl Tx for DieselTx<'_> {
     }
 
     fn set_members(&mut self, group_id: &str, members: &[MemberRef]) -> Result<(), Error> {
-        diesel::delete(
-            group_members::table
-                .filter(group_members::tenant_id.eq(&self.tenant))
-                .filter(group_members::group_id.eq(group_id)),
-        )
-        .execute(self.conn)
-        .map_err(db)?;
-        for chunk in members.chunks(CHUNK) {
-            let rows: Vec<_> = chunk
-                .iter()
-                .map(|m| {
-                    (
-                        group_members::tenant_id.eq(&self.tenant),
-                        group_members::group_id.eq(group_id),
-                        group_members::member_id.eq(&m.value),
-                        group_members::member_type.eq(m.kind.name()),
-                    )
-                })
-                .collect();
-            crate::on_conn!(&mut *self.conn, |c| {
-                diesel::insert_into(group_members::table)
-                    .values(&rows)
-                    .execute(c)
-            })
-            .map_err(db)?;
-        }
+        self.remove_members(group_id, None)?;
+        self.add_members(group_id, members)?;
         Ok(())
     }
 
