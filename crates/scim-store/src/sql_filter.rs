@@ -271,7 +271,6 @@ impl Renderer<'_> {
 
     fn present(&self, sql: &mut Sql, field: &Field, elem: Option<&str>) -> Result<(), Error> {
         let t = self.table();
-        let tenant = Part::Str(self.tenant.to_owned());
         match field {
             Field::Column(c) => match c {
                 Column::Id | Column::Created | Column::LastModified | Column::ResourceType => {
@@ -293,26 +292,9 @@ impl Renderer<'_> {
                 Column::Active => {
                     sql.push(&format!("{t}.active IS NOT NULL"));
                 }
-                Column::Email => {
-                    sql.push(&format!(
-                        "{t}.id IN (SELECT user_id FROM user_emails WHERE tenant_id = "
-                    ))
-                    .bind(tenant)
-                    .push(")");
-                }
-                Column::Group => {
-                    sql.push(&format!(
-                        "{t}.id IN (SELECT member_id FROM group_members WHERE tenant_id = "
-                    ))
-                    .bind(tenant)
-                    .push(")");
-                }
-                Column::Member => {
-                    sql.push(&format!(
-                        "{t}.id IN (SELECT group_id FROM group_members WHERE tenant_id = "
-                    ))
-                    .bind(tenant)
-                    .push(")");
+                Column::Email | Column::Group | Column::Member => {
+                    self.side_table(sql, *c);
+                    sql.push(")");
                 }
             },
             Field::Json(_) | Field::Element(_) => {
@@ -321,6 +303,22 @@ impl Renderer<'_> {
             }
         }
         Ok(())
+    }
+
+    /// Opens `id IN (SELECT ... FROM side table WHERE tenant_id = ?` for the multi-valued values
+    /// kept in their own tables; returns the column holding the value compared.
+    fn side_table(&self, sql: &mut Sql, column: Column) -> &'static str {
+        let (selected, table, compared) = match column {
+            Column::Group => ("member_id", "group_members", "group_id"),
+            Column::Member => ("group_id", "group_members", "member_id"),
+            _ => ("user_id", "user_emails", "value_folded"),
+        };
+        let t = self.table();
+        sql.push(&format!(
+            "{t}.id IN (SELECT {selected} FROM {table} WHERE tenant_id = "
+        ))
+        .bind(Part::Str(self.tenant.to_owned()));
+        compared
     }
 
     fn compare(
@@ -332,7 +330,6 @@ impl Renderer<'_> {
         elem: Option<&str>,
     ) -> Result<(), Error> {
         let t = self.table();
-        let tenant = Part::Str(self.tenant.to_owned());
         let (subject, kind) = match field {
             Field::Column(c) => {
                 let col = match c {
@@ -360,42 +357,21 @@ impl Renderer<'_> {
                     Column::LastModified => format!("{t}.last_modified"),
                     Column::Active => format!("{t}.active"),
                     Column::ResourceType => format!("'{}'", self.kind.name().to_lowercase()),
-                    Column::Email => {
-                        sql.push(&format!(
-                            "{t}.id IN (SELECT user_id FROM user_emails WHERE tenant_id = "
-                        ))
-                        .bind(tenant)
-                        .push(" AND ");
-                        if !self.trigram(
-                            sql,
-                            "rowid",
-                            "user_emails_trigram",
-                            "value_folded",
-                            op,
-                            value,
-                        ) {
-                            self.operator(sql, "value_folded", op, value);
+                    Column::Email | Column::Group | Column::Member => {
+                        let compared = self.side_table(sql, *c);
+                        sql.push(" AND ");
+                        let indexed = *c == Column::Email
+                            && self.trigram(
+                                sql,
+                                "rowid",
+                                "user_emails_trigram",
+                                compared,
+                                op,
+                                value,
+                            );
+                        if !indexed {
+                            self.operator(sql, compared, op, value);
                         }
-                        sql.push(")");
-                        return Ok(());
-                    }
-                    Column::Group => {
-                        sql.push(&format!(
-                            "{t}.id IN (SELECT member_id FROM group_members WHERE tenant_id = "
-                        ))
-                        .bind(tenant)
-                        .push(" AND ");
-                        self.operator(sql, "group_id", op, value);
-                        sql.push(")");
-                        return Ok(());
-                    }
-                    Column::Member => {
-                        sql.push(&format!(
-                            "{t}.id IN (SELECT group_id FROM group_members WHERE tenant_id = "
-                        ))
-                        .bind(tenant)
-                        .push(" AND ");
-                        self.operator(sql, "member_id", op, value);
                         sql.push(")");
                         return Ok(());
                     }
