@@ -104,16 +104,8 @@ fn parse(body: Value, limits: &BulkLimits) -> Result<(Vec<Operation>, Option<usi
 }
 
 fn operation(item: &Value) -> Result<Operation> {
-    let Value::Object(obj) = item else {
-        return Err(Error::InvalidSyntax(
-            "each operation must be an object".into(),
-        ));
-    };
-    let get = |name: &str| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    };
+    let obj = message::operation(item)?;
+    let get = |name: &str| message::field(obj, name);
     let text = |name: &str| get(name).and_then(Value::as_str).map(str::to_owned);
     let method = match text("method").map(|m| m.to_ascii_uppercase()).as_deref() {
         Some("POST") => Method::Post,

@@ -26,6 +26,12 @@ pub fn envelope(body: Value, urn: &str, what: &str) -> Result<Map<String, Value>
     Ok(body)
 }
 
+/// One entry of a message's `Operations`, which must be an object.
+pub fn operation(item: &Value) -> Result<&Map<String, Value>> {
+    item.as_object()
+        .ok_or_else(|| Error::InvalidSyntax("each operation must be an object".into()))
+}
+
 /// A member of a message object, its name compared case-insensitively.
 pub fn field<'a>(obj: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     obj.iter()

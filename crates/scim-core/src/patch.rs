@@ -83,16 +83,8 @@ pub fn parse(body: Value) -> Result<Vec<Operation>> {
 }
 
 fn operation(item: &Value) -> Result<Operation> {
-    let Value::Object(obj) = item else {
-        return Err(Error::InvalidSyntax(
-            "each operation must be an object".into(),
-        ));
-    };
-    let get = |name: &str| {
-        obj.iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v)
-    };
+    let obj = message::operation(item)?;
+    let get = |name: &str| message::field(obj, name);
     // Okta and Entra capitalise ops ("Replace"); RFC 7644 op names are compared case-insensitively.
     let op = match get("op")
         .and_then(Value::as_str)

@@ -18,8 +18,8 @@ use crate::token;
 pub struct Principal {
     /// The tenant the token acts for.
     pub tenant: TenantId,
-    /// The token's public id.
-    pub token_id: String,
+    /// Who is acting, as the audit trail names it: `token:<id>` or `jwt:<subject>`.
+    pub actor: String,
     /// Granted scopes.
     pub scopes: Vec<String>,
 }
@@ -57,7 +57,7 @@ pub async fn require<S: Store>(
     );
     Ok(Principal {
         tenant: record.tenant,
-        token_id: record.id,
+        actor: format!("token:{}", record.id),
         scopes: record.scopes,
     })
 }
@@ -92,7 +92,7 @@ async fn from_jwt<S: Store>(
     );
     Ok(Principal {
         tenant: tenant.id,
-        token_id: format!("jwt:{}", identity.subject),
+        actor: format!("jwt:{}", identity.subject),
         scopes: identity.scopes,
     })
 }

@@ -33,11 +33,6 @@ async fn with_service<S: Store, T: Send + 'static>(
 ) -> Result<T, ApiError> {
     let state = state.clone();
     let result = web::block(move || {
-        let actor = if principal.token_id.starts_with("jwt:") {
-            principal.token_id.clone()
-        } else {
-            format!("token:{}", principal.token_id)
-        };
         let service = Service {
             store: &state.store,
             tenant: &principal.tenant,
@@ -45,7 +40,7 @@ async fn with_service<S: Store, T: Send + 'static>(
             clock: state.clock.as_ref(),
             base_url: &base,
             paging: state.caps.paging,
-            actor: &actor,
+            actor: &principal.actor,
         };
         op(&service)
     })
