@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use crate::query::Paging;
-use crate::schema::{Registry, ResourceKind};
+use crate::schema::{Registry, ResourceKind, Schema};
 
 /// RFC 7644 §3.4.2 ListResponse URN.
 pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListResponse";
@@ -90,20 +90,27 @@ pub fn resource_types(registry: &Registry, base_url: &str) -> Vec<Value> {
 pub fn schemas(registry: &Registry, base_url: &str) -> Vec<Value> {
     registry
         .all()
-        .map(|s| {
-            let mut doc = s.document.clone();
-            if let Some(obj) = doc.as_object_mut() {
-                obj.insert(
-                    "meta".into(),
-                    json!({
-                        "resourceType": "Schema",
-                        "location": format!("{base_url}/Schemas/{}", s.id)
-                    }),
-                );
-            }
-            doc
-        })
+        .map(|s| schema_document(s, base_url))
         .collect()
+}
+
+/// One schema document with its `meta`.
+pub fn schema_document(schema: &Schema, base_url: &str) -> Value {
+    let mut doc = schema.document.clone();
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert(
+            "schemas".into(),
+            json!(["urn:ietf:params:scim:schemas:core:2.0:Schema"]),
+        );
+        obj.insert(
+            "meta".into(),
+            json!({
+                "resourceType": "Schema",
+                "location": format!("{base_url}/Schemas/{}", schema.id)
+            }),
+        );
+    }
+    doc
 }
 
 /// A ListResponse holding all of `resources` (discovery endpoints are not paged).

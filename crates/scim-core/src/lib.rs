@@ -6,6 +6,7 @@ pub mod discovery;
 pub mod error;
 pub mod etag;
 pub mod export;
+pub mod extension;
 pub mod import;
 pub mod message;
 pub mod password;

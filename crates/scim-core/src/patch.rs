@@ -422,6 +422,7 @@ fn external_id() -> &'static Attribute {
         canonical_values: Vec::new(),
         reference_types: Vec::new(),
         sub_attributes: Vec::new(),
+        column: None,
     })
 }
 

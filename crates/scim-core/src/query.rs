@@ -62,6 +62,19 @@ pub struct ElementField {
     pub case_exact: bool,
 }
 
+/// An attribute of a tenant-defined extension, held in its own typed column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExtField {
+    /// The store's table for the extension.
+    pub table: String,
+    /// The attribute's column in it.
+    pub column: String,
+    /// The attribute's type.
+    pub kind: AttrType,
+    /// Whether strings compare case-sensitively (else the column holds folded text).
+    pub case_exact: bool,
+}
+
 /// What a condition compares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Field {
@@ -71,6 +84,8 @@ pub enum Field {
     Json(JsonField),
     /// A sub-attribute of the element being tested by the enclosing `Expr::Any`.
     Element(ElementField),
+    /// A tenant extension attribute's column.
+    Ext(ExtField),
 }
 
 impl Field {
@@ -83,6 +98,7 @@ impl Field {
             ),
             Field::Json(j) => j.case_exact,
             Field::Element(e) => e.case_exact,
+            Field::Ext(e) => e.case_exact,
         }
     }
 }
@@ -139,6 +155,8 @@ pub enum SortKey {
     Column(Column),
     /// A singular attribute.
     Json(JsonField),
+    /// A tenant extension attribute's column.
+    Ext(ExtField),
     /// A multi-valued attribute: its primary (else first) value's `sub`.
     Primary {
         /// The extension URN holding the attribute, if not the core schema.
@@ -253,6 +271,7 @@ pub fn resolve_sort(
         }
         Located::Column(c, _) => SortKey::Column(c),
         Located::Json(j) => SortKey::Json(j),
+        Located::Ext(e) => SortKey::Ext(e),
         Located::Multi { ext, attr, sub } => {
             let sub = match sub {
                 Some(s) => s,
@@ -272,6 +291,7 @@ pub fn resolve_sort(
 enum Located<'r> {
     Column(Column, AttrType),
     Json(JsonField),
+    Ext(ExtField),
     Multi {
         ext: Option<String>,
         attr: &'r Attribute,
@@ -303,6 +323,7 @@ impl<'r> Resolver<'r> {
             Filter::Present(path) => match self.locate(path)? {
                 Located::Column(c, _) => Expr::Present(Field::Column(c)),
                 Located::Json(j) => Expr::Present(Field::Json(j)),
+                Located::Ext(e) => Expr::Present(Field::Ext(e)),
                 Located::Multi { ext, attr, sub } => Expr::Any {
                     ext,
                     attr: attr.name.clone(),
@@ -314,6 +335,10 @@ impl<'r> Resolver<'r> {
                 Located::Json(j) => {
                     let t = j.kind;
                     compare(path, Field::Json(j), t, *op, value)?
+                }
+                Located::Ext(e) => {
+                    let t = e.kind;
+                    compare(path, Field::Ext(e), t, *op, value)?
                 }
                 Located::Multi { ext, attr, sub } => {
                     // RFC 7644 §3.4.2.2: a complex multi-valued attribute without a
@@ -489,6 +514,18 @@ impl<'r> Resolver<'r> {
                 attr.name, attr.name
             )));
         }
+        if let (Some(table), Some(column), None) = (
+            ext.and_then(|e| e.table.as_ref()),
+            attr.column.as_ref(),
+            sub,
+        ) {
+            return Ok(Located::Ext(ExtField {
+                table: table.clone(),
+                column: column.clone(),
+                kind: attr.kind,
+                case_exact: attr.case_exact,
+            }));
+        }
         let ext_id = ext.map(|e| e.id.clone());
         if attr.multi_valued {
             let sub = sub.map(|s| self.element(attr, s)).transpose()?;
@@ -575,10 +612,11 @@ fn compare(
             ));
         }
         (AttrType::DateTime, CompValue::Str(s)) if !substring => {
-            if let Field::Column(_) = field {
-                let t = chrono::DateTime::parse_from_rfc3339(s)
-                    .map_err(|_| bad("expects an RFC 3339 dateTime"))?;
-                Operand::Str(crate::render::timestamp(&t.with_timezone(&chrono::Utc)))
+            if let Field::Column(_) | Field::Ext(_) = field {
+                // Columns hold fixed-width UTC text, so the operand takes the same form.
+                let t = crate::validate::parse_datetime(s)
+                    .ok_or_else(|| bad("expects an RFC 3339 dateTime"))?;
+                Operand::Str(crate::render::timestamp(&t))
             } else {
                 Operand::Str(s.clone())
             }

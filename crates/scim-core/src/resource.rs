@@ -60,6 +60,36 @@ pub struct IndexKeys {
     pub emails_folded: Vec<String>,
     /// `active` (Users only).
     pub active: Option<bool>,
+    /// One row per tenant-defined extension of the resource type: its typed column values.
+    pub extensions: Vec<ExtensionRow>,
+}
+
+/// The values of one tenant-defined extension, for its table's typed columns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtensionRow {
+    /// The extension's URN (for messages).
+    pub urn: String,
+    /// The store's table for it.
+    pub table: String,
+    /// Each declared attribute's column and value (`Null` when unassigned).
+    pub values: Vec<(String, ColumnValue)>,
+}
+
+/// A typed column value. Strings of `caseExact: false` attributes are folded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ColumnValue {
+    /// Unassigned.
+    Null,
+    /// `string` and `reference`.
+    Text(String),
+    /// `boolean`.
+    Bool(bool),
+    /// `integer`.
+    Int(i64),
+    /// `decimal`.
+    Real(f64),
+    /// `dateTime`, as fixed-width UTC text (`render::timestamp`).
+    Time(String),
 }
 
 /// What a write stores: the record, its index keys and, for users, a new password hash.

@@ -15,8 +15,10 @@ use crate::patch::{self, MemberChange};
 use crate::projection::Projection;
 use crate::query::{self, Column, Expr, Field, Operand, Paging, StoreQuery};
 use crate::render::{self, Derived};
-use crate::resource::{IndexKeys, Member, MemberRef, Record, TenantId, WriteRecord};
-use crate::schema::{Registry, ResourceKind};
+use crate::resource::{
+    ColumnValue, ExtensionRow, IndexKeys, Member, MemberRef, Record, TenantId, WriteRecord,
+};
+use crate::schema::{AttrType, Attribute, Registry, ResourceKind};
 use crate::store::{AuditEvent, Store, Tx};
 use crate::validate::{self, MemberInput, Validated};
 use scim_filter_parser::CompareOp;
@@ -102,7 +104,7 @@ impl<S: Store> Service<'_, S> {
             last_modified: now,
         };
         let write = WriteRecord {
-            index: index_keys(&record),
+            index: index_keys(self.registry, &record),
             record,
             password_hash,
         };
@@ -308,7 +310,7 @@ impl<S: Store> Service<'_, S> {
             last_modified: self.clock.now(),
         };
         let write = WriteRecord {
-            index: index_keys(&record),
+            index: index_keys(self.registry, &record),
             record,
             password_hash,
         };
@@ -549,7 +551,7 @@ fn not_found(kind: ResourceKind, id: &str) -> Error {
 }
 
 /// The values a store indexes, computed from the schema's case rules.
-pub fn index_keys(record: &Record) -> IndexKeys {
+pub fn index_keys(registry: &Registry, record: &Record) -> IndexKeys {
     let text = |k: &str| {
         record
             .data
@@ -585,7 +587,48 @@ pub fn index_keys(record: &Record) -> IndexKeys {
             Vec::new()
         },
         active: record.data.get("active").and_then(Value::as_bool),
+        extensions: registry
+            .extensions(record.kind)
+            .iter()
+            .filter_map(|ext| {
+                let table = ext.table.clone()?;
+                let values = record.data.get(&ext.id);
+                Some(ExtensionRow {
+                    urn: ext.id.clone(),
+                    table,
+                    values: ext
+                        .attributes
+                        .iter()
+                        .filter_map(|a| {
+                            let v = values.and_then(|v| v.get(&a.name));
+                            Some((a.column.clone()?, column_value(a, v)))
+                        })
+                        .collect(),
+                })
+            })
+            .collect(),
     }
+}
+
+/// The column value of a validated extension attribute value.
+fn column_value(attr: &Attribute, value: Option<&Value>) -> ColumnValue {
+    let Some(value) = value else {
+        return ColumnValue::Null;
+    };
+    match attr.kind {
+        AttrType::Boolean => value.as_bool().map(ColumnValue::Bool),
+        AttrType::Integer => value.as_i64().map(ColumnValue::Int),
+        AttrType::Decimal => value.as_f64().map(ColumnValue::Real),
+        AttrType::DateTime => value
+            .as_str()
+            .and_then(validate::parse_datetime)
+            .map(|t| ColumnValue::Time(render::timestamp(&t))),
+        AttrType::String | AttrType::Reference if !attr.case_exact => {
+            value.as_str().map(|s| ColumnValue::Text(query::fold(s)))
+        }
+        _ => value.as_str().map(|s| ColumnValue::Text(s.to_owned())),
+    }
+    .unwrap_or(ColumnValue::Null)
 }
 
 /// A joiner who matches a deactivated user (by userName or externalId) is a returning leaver:

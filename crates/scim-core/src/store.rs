@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::error::Result;
 use crate::query::StoreQuery;
 use crate::resource::{GroupRef, Member, MemberRef, Record, TenantId, WriteRecord};
-use crate::schema::ResourceKind;
+use crate::schema::{ResourceKind, Schema};
 
 /// A page of records and the total number matching.
 #[derive(Debug, Clone, Default)]
@@ -78,6 +78,15 @@ pub struct AuditEvent {
     pub attributes: Vec<String>,
 }
 
+/// Who makes a schema change and when, for the audit trail.
+#[derive(Debug, Clone, Copy)]
+pub struct Author<'a> {
+    /// As `AuditEvent::actor` names it.
+    pub actor: &'a str,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
 /// A tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
@@ -130,4 +139,26 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn revoke_token(&self, id: &str, at: DateTime<Utc>) -> Result<bool>;
     /// Creates `tenant` and `token` together, only if no tenant exists yet. `false` when one did.
     fn bootstrap(&self, tenant: &Tenant, token: &TokenRecord) -> Result<bool>;
+    /// A tenant's own extension schemas, each with its table and columns, from the catalog.
+    fn extensions(&self, tenant: &TenantId) -> Result<Vec<(ResourceKind, Schema)>>;
+    /// Declares or extends a tenant extension (`crate::extension::merge` decides what may
+    /// change); its columns and catalog entry change in one transaction. Returns the extension
+    /// as now declared, and whether it is new.
+    fn apply_extension(
+        &self,
+        tenant: &TenantId,
+        kind: ResourceKind,
+        declared: Schema,
+        by: &Author<'_>,
+    ) -> Result<(Schema, bool)>;
+    /// Removes a tenant extension, or one attribute of it, with every value it held.
+    /// `false` when there is no such extension or attribute.
+    fn remove_extension(
+        &self,
+        tenant: &TenantId,
+        kind: ResourceKind,
+        urn: &str,
+        attribute: Option<&str>,
+        by: &Author<'_>,
+    ) -> Result<bool>;
 }

@@ -119,6 +119,14 @@ pub fn resource(
     }
     if let Some(existing) = existing {
         immutable(&core.attributes, &existing.data, &data)?;
+        let empty = Map::new();
+        for ext in registry.extensions(kind) {
+            immutable(
+                &ext.attributes,
+                object(&existing.data, &ext.id, &empty),
+                object(&data, &ext.id, &empty),
+            )?;
+        }
     }
     Ok(Validated {
         schemas,
@@ -271,7 +279,7 @@ fn single(attr: &Attribute, value: Value, path: &str) -> Result<Option<Value>> {
             Value::Bool(false)
         }
         (AttrType::Boolean, _) => return Err(wrong("a boolean")),
-        (AttrType::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => Value::Number(n),
+        (AttrType::Integer, Value::Number(n)) if n.is_i64() => Value::Number(n),
         (AttrType::Integer, _) => return Err(wrong("an integer")),
         (AttrType::Decimal, Value::Number(n)) => Value::Number(n),
         (AttrType::Decimal, _) => return Err(wrong("a number")),
@@ -301,8 +309,19 @@ fn single(attr: &Attribute, value: Value, path: &str) -> Result<Option<Value>> {
 
 /// xsd:dateTime as RFC 7643 §2.3.5 uses it: RFC 3339, with or without an offset.
 pub fn is_datetime(s: &str) -> bool {
-    chrono::DateTime::parse_from_rfc3339(s).is_ok()
-        || chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
+    parse_datetime(s).is_some()
+}
+
+/// An xsd:dateTime as a UTC instant; one without an offset is taken as UTC.
+pub fn parse_datetime(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
+        })
 }
 
 /// Every required, client-settable attribute must have a value.
@@ -319,6 +338,18 @@ fn required(attrs: &[Attribute], data: &Map<String, Value>, prefix: &str) -> Res
         }
     }
     Ok(())
+}
+
+/// The object of an extension in a document, or `empty`.
+fn object<'a>(
+    data: &'a Map<String, Value>,
+    urn: &str,
+    empty: &'a Map<String, Value>,
+) -> &'a Map<String, Value> {
+    match data.get(urn) {
+        Some(Value::Object(o)) => o,
+        _ => empty,
+    }
 }
 
 /// RFC 7643 §7: an immutable attribute may be set once, then never changed.

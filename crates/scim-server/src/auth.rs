@@ -30,15 +30,48 @@ pub async fn require<S: Store>(
     req: &HttpRequest,
     scope: &'static str,
 ) -> Result<Principal, ApiError> {
+    let principal = authenticate(state, req).await?;
+    if !principal.scopes.iter().any(|s| s == scope) {
+        return Err(Error::Forbidden(format!("this token lacks the '{scope}' scope")).into());
+    }
+    Ok(principal)
+}
+
+/// Authenticates the request, whatever its scopes. The request's span then names the method
+/// (`token` or `jwt`), the actor and the tenant.
+pub async fn authenticate<S: Store>(
+    state: &web::Data<AppState<S>>,
+    req: &HttpRequest,
+) -> Result<Principal, ApiError> {
     let secret = bearer(req)?;
-    if let Some(jwt) = state
+    let principal = match state
         .jwt
         .as_ref()
         .filter(|_| crate::jwt::looks_like_jwt(&secret))
     {
-        return from_jwt(state, jwt, &secret, scope).await;
-    }
-    let hash = token::hash(&secret);
+        Some(jwt) => from_jwt(state, jwt, &secret).await?,
+        None => from_token(state, &secret).await?,
+    };
+    let span = tracing::Span::current();
+    span.record("tenant", principal.tenant.as_str());
+    span.record("actor", principal.actor.as_str());
+    span.record(
+        "auth",
+        if principal.actor.starts_with("jwt:") {
+            "jwt"
+        } else {
+            "token"
+        },
+    );
+    Ok(principal)
+}
+
+/// Authenticates with an opaque token, looked up by its hash.
+async fn from_token<S: Store>(
+    state: &web::Data<AppState<S>>,
+    secret: &str,
+) -> Result<Principal, ApiError> {
+    let hash = token::hash(secret);
     let store = state.store.clone();
     let found = web::block(move || store.token_by_hash(&hash)).await??;
     let now = state.clock.now();
@@ -47,14 +80,6 @@ pub async fn require<S: Store>(
         .ok_or_else(|| {
             Error::Unauthorized("the bearer token is invalid, expired or revoked".into())
         })?;
-    if !record.scopes.iter().any(|s| s == scope) {
-        return Err(Error::Forbidden(format!("this token lacks the '{scope}' scope")).into());
-    }
-    tracing::debug!(
-        tenant = record.tenant.as_str(),
-        token = record.id.as_str(),
-        "authenticated"
-    );
     Ok(Principal {
         tenant: record.tenant,
         actor: format!("token:{}", record.id),
@@ -67,7 +92,6 @@ async fn from_jwt<S: Store>(
     state: &web::Data<AppState<S>>,
     jwt: &crate::jwt::JwtConfig,
     token: &str,
-    scope: &'static str,
 ) -> Result<Principal, ApiError> {
     let invalid = || Error::Unauthorized("the bearer token is invalid, expired or revoked".into());
     let identity = jwt.verify(token).map_err(|why| {
@@ -82,14 +106,6 @@ async fn from_jwt<S: Store>(
             tracing::info!(tenant = identity.tenant, "JWT names an unknown tenant");
             invalid()
         })?;
-    if !identity.scopes.iter().any(|s| s == scope) {
-        return Err(Error::Forbidden(format!("this token lacks the '{scope}' scope")).into());
-    }
-    tracing::debug!(
-        tenant = identity.tenant,
-        subject = identity.subject,
-        "authenticated by JWT"
-    );
     Ok(Principal {
         tenant: tenant.id,
         actor: format!("jwt:{}", identity.subject),

@@ -25,6 +25,7 @@ use scim_core::resource::TenantId;
 use scim_core::schema::Registry;
 use scim_core::store::{Store, Tenant};
 use scim_store::DieselStore;
+use tracing::Instrument;
 
 pub use config::Config;
 use state::AppState;
@@ -124,13 +125,22 @@ async fn log_request(
     let start = Instant::now();
     let method = req.method().clone();
     let path = req.path().to_owned();
-    let res = next.call(req).await?;
-    tracing::info!(
+    // Authentication fills in the empty fields, so every line of the request says who it was.
+    let span = tracing::info_span!(
+        "request",
         %method,
         %path,
-        status = res.status().as_u16(),
-        micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
-        "request"
+        auth = tracing::field::Empty,
+        actor = tracing::field::Empty,
+        tenant = tracing::field::Empty,
     );
+    let res = next.call(req).instrument(span.clone()).await?;
+    span.in_scope(|| {
+        tracing::info!(
+            status = res.status().as_u16(),
+            micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
+            "request"
+        );
+    });
     Ok(res)
 }

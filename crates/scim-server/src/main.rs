@@ -1,4 +1,5 @@
-//! The `scim-server` command line: `serve` (the default), `migrate`, `tenant`, `token`.
+//! The `scim-server` command line: `serve` (the default), `migrate`, `tenant`, `token`,
+//! `extension`, `import`, `export`.
 
 use std::net::TcpListener;
 use std::process::ExitCode;
@@ -112,6 +113,11 @@ enum Command {
         #[arg(long)]
         report: Option<std::path::PathBuf>,
     },
+    /// Manage the tenant's own schema extensions (as `/admin/v1/extensions` does).
+    Extension {
+        #[command(subcommand)]
+        command: ExtensionCommand,
+    },
     /// Write every user to stdout, as CSV (the import columns) or a JSON array.
     Export {
         /// The tenant's name.
@@ -138,6 +144,42 @@ enum TenantCommand {
     },
     /// List tenants.
     List,
+}
+
+#[derive(Subcommand)]
+enum ExtensionCommand {
+    /// Declare or extend an extension from an RFC 7643 section 7 schema document (its `id` is
+    /// the URN); prints the extension as now declared.
+    Apply {
+        /// The schema document, as JSON.
+        file: std::path::PathBuf,
+        /// The tenant's name.
+        #[arg(long)]
+        tenant: String,
+        /// The resource type it extends: User or Group.
+        #[arg(long, default_value = "User")]
+        resource_type: String,
+    },
+    /// Print the tenant's extensions as a JSON array of schema documents.
+    List {
+        /// The tenant's name.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Remove an extension, or one attribute of it, with every value it holds.
+    Remove {
+        /// The extension's URN.
+        urn: String,
+        /// Only this attribute.
+        #[arg(long)]
+        attribute: Option<String>,
+        /// The tenant's name.
+        #[arg(long)]
+        tenant: String,
+        /// The resource type it extends: User or Group.
+        #[arg(long, default_value = "User")]
+        resource_type: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -236,6 +278,7 @@ fn execute(cli: Cli) -> Result<(), BoxError> {
         }
         Command::Tenant { command } => tenant(command, &config),
         Command::Token { command } => token_command(command, &config),
+        Command::Extension { command } => extension_command(command, &config),
         Command::Import {
             file,
             tenant,
@@ -264,6 +307,81 @@ fn execute(cli: Cli) -> Result<(), BoxError> {
     }
 }
 
+fn resource_kind(name: &str) -> Result<scim_core::schema::ResourceKind, BoxError> {
+    match name {
+        "User" => Ok(scim_core::schema::ResourceKind::User),
+        "Group" => Ok(scim_core::schema::ResourceKind::Group),
+        other => Err(format!("unknown resource type '{other}': use User or Group").into()),
+    }
+}
+
+/// An extension as the CLI prints it: its schema document and the resource type it extends.
+fn extension_json(
+    kind: scim_core::schema::ResourceKind,
+    schema: &scim_core::schema::Schema,
+) -> serde_json::Value {
+    let mut doc = schema.document.clone();
+    if let Some(obj) = doc.as_object_mut() {
+        obj.insert("resourceType".into(), kind.name().into());
+    }
+    doc
+}
+
+fn extension_command(command: ExtensionCommand, config: &Config) -> Result<(), BoxError> {
+    let store = scim_server::open_store(config)?;
+    let by = scim_core::store::Author {
+        actor: "cli",
+        at: SystemClock.now(),
+    };
+    match command {
+        ExtensionCommand::Apply {
+            file,
+            tenant,
+            resource_type,
+        } => {
+            let kind = resource_kind(&resource_type)?;
+            let tenant = find_tenant(&store, &tenant)?;
+            let document: serde_json::Value = serde_json::from_slice(&std::fs::read(&file)?)
+                .map_err(|e| format!("{}: not JSON: {e}", file.display()))?;
+            let urn = document
+                .get("id")
+                .and_then(serde_json::Value::as_str)
+                .ok_or("the schema document needs its URN as \"id\"")?
+                .to_owned();
+            let declared = scim_core::extension::declaration(&urn, document)?;
+            let (schema, new) = store.apply_extension(&tenant.id, kind, declared, &by)?;
+            eprintln!("{} {urn}", if new { "declared" } else { "updated" });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&extension_json(kind, &schema))?
+            );
+        }
+        ExtensionCommand::List { tenant } => {
+            let tenant = find_tenant(&store, &tenant)?;
+            let all: Vec<serde_json::Value> = store
+                .extensions(&tenant.id)?
+                .iter()
+                .map(|(kind, schema)| extension_json(*kind, schema))
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&all)?);
+        }
+        ExtensionCommand::Remove {
+            urn,
+            attribute,
+            tenant,
+            resource_type,
+        } => {
+            let kind = resource_kind(&resource_type)?;
+            let tenant = find_tenant(&store, &tenant)?;
+            if !store.remove_extension(&tenant.id, kind, &urn, attribute.as_deref(), &by)? {
+                return Err(format!("no such extension or attribute: {urn}").into());
+            }
+            println!("removed");
+        }
+    }
+    Ok(())
+}
+
 fn find_tenant(store: &impl Store, name: &str) -> Result<Tenant, BoxError> {
     Ok(store
         .tenant_by_name(name)?
@@ -277,10 +395,11 @@ fn with_service<S: Store, T>(
     base_url: &str,
     f: impl FnOnce(&scim_core::resources::Service<'_, S>) -> scim_core::Result<T>,
 ) -> Result<T, BoxError> {
+    let registry = scim_server::state::tenant_registry(store, &tenant.id)?;
     let service = scim_core::resources::Service {
         store,
         tenant: &tenant.id,
-        registry: scim_core::schema::Registry::builtin(),
+        registry: &registry,
         clock: &SystemClock,
         base_url,
         paging: scim_core::query::Paging::default(),

@@ -11,7 +11,8 @@ use scim_core::schema::Registry;
 pub struct AppState<S> {
     /// The persistence backend.
     pub store: S,
-    /// The schemas.
+    /// The built-in schemas (discovery without credentials); each tenant's own registry is
+    /// read per request with `tenant_registry`.
     pub registry: &'static Registry,
     /// The time source.
     pub clock: Arc<dyn Clock>,
@@ -19,4 +20,13 @@ pub struct AppState<S> {
     pub caps: Capabilities,
     /// JWT verification, when configured.
     pub jwt: Option<crate::jwt::JwtConfig>,
+}
+
+/// A tenant's schemas: the built-in ones plus its extensions, read from the catalog on every
+/// request, so a declaration is in force on every server process as soon as it commits.
+pub fn tenant_registry<S: scim_core::store::Store>(
+    store: &S,
+    tenant: &scim_core::resource::TenantId,
+) -> scim_core::Result<Registry> {
+    Ok(Registry::with_extensions(store.extensions(tenant)?))
 }

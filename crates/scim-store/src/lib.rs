@@ -3,6 +3,7 @@
 mod admin;
 pub mod connection;
 pub mod error;
+mod extensions;
 pub mod migrate;
 mod schema;
 mod sql_filter;
@@ -12,7 +13,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use scim_core::resource::TenantId;
-use scim_core::store::{Store, Tenant, TokenRecord, Tx};
+use scim_core::schema::{ResourceKind, Schema};
+use scim_core::store::{Author, Store, Tenant, TokenRecord, Tx};
 
 pub use connection::{AnyConnection, DbUrl, Pool};
 pub use error::Error;
@@ -132,6 +134,36 @@ impl Store for DieselStore {
             other => other,
         }
     }
+
+    fn extensions(&self, tenant: &TenantId) -> scim_core::Result<Vec<(ResourceKind, Schema)>> {
+        let mut conn = self.conn()?;
+        extensions::load(&mut conn, tenant.as_str())
+    }
+
+    fn apply_extension(
+        &self,
+        tenant: &TenantId,
+        kind: ResourceKind,
+        declared: Schema,
+        by: &Author<'_>,
+    ) -> scim_core::Result<(Schema, bool)> {
+        self.run(true, |c| {
+            extensions::apply(c, tenant.as_str(), kind, declared, by)
+        })
+    }
+
+    fn remove_extension(
+        &self,
+        tenant: &TenantId,
+        kind: ResourceKind,
+        urn: &str,
+        attribute: Option<&str>,
+        by: &Author<'_>,
+    ) -> scim_core::Result<bool> {
+        self.run(true, |c| {
+            extensions::remove(c, tenant.as_str(), kind, urn, attribute, by)
+        })
+    }
 }
 
 /// Selects every column of every table with `LIMIT 0`, so a `schema.rs` that drifted from the
@@ -163,6 +195,14 @@ pub fn check_schema(store: &DieselStore) -> Result<(), Error> {
         .execute(c)?;
     group_members::table
         .select(group_members::all_columns)
+        .limit(0)
+        .execute(c)?;
+    audit_events::table
+        .select(audit_events::all_columns)
+        .limit(0)
+        .execute(c)?;
+    extensions::table
+        .select(extensions::all_columns)
         .limit(0)
         .execute(c)?;
     Ok(())

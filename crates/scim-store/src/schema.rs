@@ -85,8 +85,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    extensions (tenant_id, urn_folded) {
+        tenant_id -> Text,
+        urn_folded -> Text,
+        resource_type -> Text,
+        table_name -> Text,
+        next_column -> BigInt,
+        document -> Text,
+        column_names -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
+    extensions,
     tenants,
     tokens,
     users,

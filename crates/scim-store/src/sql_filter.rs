@@ -8,7 +8,7 @@ use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, Valid
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::sql_types;
 use scim_core::Error;
-use scim_core::query::{Column, Expr, Field, Operand, SortKey, SortOrder};
+use scim_core::query::{Column, Expr, ExtField, Field, Operand, SortKey, SortOrder};
 use scim_core::schema::{AttrType, ResourceKind};
 use scim_filter_parser::CompareOp;
 
@@ -35,12 +35,14 @@ impl Dialect {
     }
 }
 
+/// One piece of a statement: SQL text, or a value bound as a parameter.
 #[derive(Debug, Clone)]
-enum Part {
+pub(crate) enum Part {
     Text(String),
     Str(String),
     Bool(bool),
     Num(f64),
+    Int(i64),
 }
 
 /// A piece of SQL with its bound values, usable as a diesel expression.
@@ -50,12 +52,14 @@ pub struct Sql {
 }
 
 impl Sql {
-    fn push(&mut self, text: &str) -> &mut Self {
+    /// Appends SQL text.
+    pub(crate) fn push(&mut self, text: &str) -> &mut Self {
         self.parts.push(Part::Text(text.to_owned()));
         self
     }
 
-    fn bind(&mut self, value: Part) -> &mut Self {
+    /// Appends a bound value.
+    pub(crate) fn bind(&mut self, value: Part) -> &mut Self {
         self.parts.push(value);
         self
     }
@@ -77,6 +81,9 @@ impl QueryId for Sql {
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
+// A whole statement can be an `Sql` too (extension rows and DDL-time data changes).
+impl diesel::RunQueryDsl<AnyConnection> for Sql {}
+
 impl QueryFragment<Db> for Sql {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Db>) -> diesel::QueryResult<()> {
         for part in &self.parts {
@@ -85,6 +92,7 @@ impl QueryFragment<Db> for Sql {
                 Part::Str(s) => out.push_bind_param::<sql_types::Text, String>(s)?,
                 Part::Bool(b) => out.push_bind_param::<sql_types::Bool, bool>(b)?,
                 Part::Num(n) => out.push_bind_param::<sql_types::Double, f64>(n)?,
+                Part::Int(n) => out.push_bind_param::<sql_types::BigInt, i64>(n)?,
             }
         }
         Ok(())
@@ -114,7 +122,7 @@ fn escape_like(s: &str) -> String {
 }
 
 /// Attribute names are spliced into JSON paths, so they must be the plain names schemas use.
-fn name(n: &str) -> Result<&str, Error> {
+pub(crate) fn name(n: &str) -> Result<&str, Error> {
     if !n.is_empty()
         && n.chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '$' | '_' | '-' | ':' | '.'))
@@ -192,14 +200,14 @@ impl Renderer<'_> {
             // Conditions on columns are written never to be NULL (nullable columns are tested
             // with IS NOT NULL first) and stay bare, so an index can serve them; JSON values
             // may be NULL, so their conditions are wrapped to be false instead.
-            Expr::Present(Field::Column(c)) => {
+            Expr::Present(field @ (Field::Column(_) | Field::Ext(_))) => {
                 sql.push("(");
-                self.present(sql, &Field::Column(*c), elem)?;
+                self.present(sql, field, elem)?;
                 sql.push(")");
             }
-            Expr::Compare(Field::Column(c), op, value) => {
+            Expr::Compare(field @ (Field::Column(_) | Field::Ext(_)), op, value) => {
                 sql.push("(");
-                self.compare(sql, &Field::Column(*c), *op, value, elem)?;
+                self.compare(sql, field, *op, value, elem)?;
                 sql.push(")");
             }
             Expr::Present(field) => {
@@ -265,7 +273,9 @@ impl Renderer<'_> {
                 let alias = elem.ok_or_else(|| Error::internal_msg("element outside Any"))?;
                 format!("({alias} ->> '{}')", name(&e.sub)?)
             }
-            (Field::Column(_), _) => return Err(Error::internal_msg("column is not JSON")),
+            (Field::Column(_) | Field::Ext(_), _) => {
+                return Err(Error::internal_msg("column is not JSON"));
+            }
         })
     }
 
@@ -297,12 +307,29 @@ impl Renderer<'_> {
                     sql.push(")");
                 }
             },
+            Field::Ext(e) => {
+                let column = self.ext_subquery(sql, e)?;
+                sql.push(&format!("{column} IS NOT NULL)"));
+            }
             Field::Json(_) | Field::Element(_) => {
                 let x = self.json_text(field, elem)?;
                 sql.push(&format!("{x} IS NOT NULL AND {x} <> ''"));
             }
         }
         Ok(())
+    }
+
+    /// Opens `id IN (SELECT id FROM ext_table WHERE tenant_id = ? AND ` for a tenant extension
+    /// attribute; returns its column. The (tenant, column) index serves the condition.
+    fn ext_subquery<'e>(&self, sql: &mut Sql, e: &'e ExtField) -> Result<&'e str, Error> {
+        let t = self.table();
+        let table = name(&e.table)?;
+        sql.push(&format!(
+            "{t}.id IN (SELECT id FROM {table} WHERE tenant_id = "
+        ))
+        .bind(Part::Str(self.tenant.to_owned()))
+        .push(" AND ");
+        name(&e.column)
     }
 
     /// Opens `id IN (SELECT ... FROM side table WHERE tenant_id = ?` for the multi-valued values
@@ -386,6 +413,25 @@ impl Renderer<'_> {
                 };
                 (col, kind)
             }
+            Field::Ext(e) => {
+                let column = self.ext_subquery(sql, e)?;
+                match (e.kind, value) {
+                    // A timestamptz column compares with a timestamptz, not with text.
+                    (AttrType::DateTime, Operand::Str(s)) if self.dialect == Dialect::Postgres => {
+                        sql.push(&format!("{column} {} CAST(", symbol(op)))
+                            .bind(Part::Str(s.clone()))
+                            .push(" AS timestamptz)");
+                    }
+                    // A bigint column keeps its index only when compared with a bigint.
+                    (AttrType::Integer, Operand::Num(n)) if is_whole(*n) => {
+                        sql.push(&format!("{column} {} ", symbol(op)))
+                            .bind(Part::Int(whole(*n)));
+                    }
+                    _ => self.operator(sql, column, op, value),
+                }
+                sql.push(")");
+                return Ok(());
+            }
             Field::Json(j) => (self.json_text(field, elem)?, j.kind),
             Field::Element(e) => (self.json_text(field, elem)?, e.kind),
         };
@@ -431,15 +477,7 @@ impl Renderer<'_> {
                 }
             }
             _ => {
-                let symbol = match op {
-                    CompareOp::Eq | CompareOp::Co | CompareOp::Sw | CompareOp::Ew => "=",
-                    CompareOp::Ne => "<>",
-                    CompareOp::Gt => ">",
-                    CompareOp::Ge => ">=",
-                    CompareOp::Lt => "<",
-                    CompareOp::Le => "<=",
-                };
-                sql.push(&format!("{subject} {symbol} ")).bind(bound);
+                sql.push(&format!("{subject} {} ", symbol(op))).bind(bound);
             }
         }
     }
@@ -509,6 +547,12 @@ impl Renderer<'_> {
                 let x = self.json_text(&Field::Json(j.clone()), None)?;
                 fold_for_sort(x, j.kind, j.case_exact)
             }
+            // Folded columns already hold the case-insensitive form.
+            SortKey::Ext(e) => format!(
+                "(SELECT x.{} FROM {} x WHERE x.tenant_id = {t}.tenant_id AND x.id = {t}.id)",
+                name(&e.column)?,
+                name(&e.table)?
+            ),
             SortKey::Primary { ext, attr, sub } => {
                 let mut inner = Sql::default();
                 self.elements(&mut inner, ext.as_deref(), attr, "p")?;
@@ -539,6 +583,28 @@ impl Renderer<'_> {
     }
 }
 
+/// The SQL operator of a non-pattern comparison.
+fn symbol(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Eq | CompareOp::Co | CompareOp::Sw | CompareOp::Ew => "=",
+        CompareOp::Ne => "<>",
+        CompareOp::Gt => ">",
+        CompareOp::Ge => ">=",
+        CompareOp::Lt => "<",
+        CompareOp::Le => "<=",
+    }
+}
+
+/// Whether a filter number is a whole number a bigint holds exactly.
+fn is_whole(n: f64) -> bool {
+    n.fract() == 0.0 && n.abs() < 9.0e15
+}
+
+/// `n` as a bigint; only called when `is_whole(n)`, so the conversion is exact.
+fn whole(n: f64) -> i64 {
+    n as i64
+}
+
 fn fold_for_sort(x: String, kind: AttrType, case_exact: bool) -> String {
     if matches!(kind, AttrType::String | AttrType::Reference) && !case_exact {
         format!("lower({x})")
@@ -553,13 +619,13 @@ fn text_of(sql: &Sql) -> String {
         .iter()
         .map(|p| match p {
             Part::Text(t) => t.as_str(),
-            Part::Str(_) | Part::Bool(_) | Part::Num(_) => "",
+            Part::Str(_) | Part::Bool(_) | Part::Num(_) | Part::Int(_) => "",
         })
         .collect()
 }
 
 /// A SQLite JSON path: `$."urn"."attr"."sub"`.
-fn json_path(ext: Option<&str>, attr: &str, sub: Option<&str>) -> Result<String, Error> {
+pub(crate) fn json_path(ext: Option<&str>, attr: &str, sub: Option<&str>) -> Result<String, Error> {
     let mut path = String::from("$");
     for part in ext.into_iter().chain(Some(attr)).chain(sub) {
         path.push_str(&format!(".\"{}\"", name(part)?));
@@ -568,7 +634,7 @@ fn json_path(ext: Option<&str>, attr: &str, sub: Option<&str>) -> Result<String,
 }
 
 /// A PostgreSQL text-array path: `{"urn","attr","sub"}`.
-fn pg_path(ext: Option<&str>, attr: &str, sub: Option<&str>) -> Result<String, Error> {
+pub(crate) fn pg_path(ext: Option<&str>, attr: &str, sub: Option<&str>) -> Result<String, Error> {
     let parts: Vec<String> = ext
         .into_iter()
         .chain(Some(attr))

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use crate::connection::AnyConnection;
 use crate::error::{db, unique};
+use crate::extensions;
 use crate::schema::{audit_events, group_members, groups, user_emails, users};
 use crate::sql_filter::{Dialect, Renderer};
 
@@ -267,7 +268,7 @@ impl Tx for DieselTx<'_> {
                     .values(&row)
                     .execute(self.conn)
                     .map_err(unique(USER_NAME_TAKEN))?;
-                self.insert_emails(&w.record.id, &w.index.emails_folded)
+                self.insert_emails(&w.record.id, &w.index.emails_folded)?;
             }
             ResourceKind::Group => {
                 let row = group_write(&self.tenant, w)?;
@@ -275,9 +276,16 @@ impl Tx for DieselTx<'_> {
                     .values(&row)
                     .execute(self.conn)
                     .map_err(unique(GROUP_NAME_TAKEN))?;
-                Ok(())
             }
         }
+        extensions::write_rows(
+            self.conn,
+            &self.tenant,
+            w.record.kind,
+            &w.record.id,
+            &w.index.extensions,
+            true,
+        )
     }
 
     fn get(&mut self, kind: ResourceKind, id: &str) -> Result<Option<Record>, Error> {
@@ -349,7 +357,14 @@ impl Tx for DieselTx<'_> {
             }
         };
         if changed == 1 {
-            Ok(())
+            extensions::write_rows(
+                self.conn,
+                &self.tenant,
+                w.record.kind,
+                id,
+                &w.index.extensions,
+                false,
+            )
         } else {
             Err(Error::PreconditionFailed(format!(
                 "{} {id} was changed by another request",

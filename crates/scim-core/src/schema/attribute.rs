@@ -99,6 +99,9 @@ pub struct Attribute {
     /// Sub-attributes of a complex attribute.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sub_attributes: Vec<Attribute>,
+    /// For an attribute of a tenant-defined extension, the store's column holding its value.
+    #[serde(skip)]
+    pub column: Option<String>,
 }
 
 fn no_uniqueness() -> Uniqueness {

@@ -1,7 +1,7 @@
 //! The schema registry: the RFC 7643 schema documents in `schemas/`, parsed once, and the mapping
 //! from resource types to their core schema and extensions.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -62,6 +62,9 @@ pub struct Schema {
     pub attributes: Vec<Attribute>,
     /// The document as served by `/Schemas` (without `meta`, which depends on the base URL).
     pub document: Value,
+    /// For a tenant-defined extension, the store's table holding its attributes' columns
+    /// (each attribute names its column); `None` for the built-in schemas.
+    pub table: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -81,6 +84,7 @@ impl Schema {
             name: doc.name,
             attributes: doc.attributes,
             document,
+            table: None,
         })
     }
 
@@ -92,13 +96,14 @@ impl Schema {
     }
 }
 
-/// All schemas known to a tenant, and which resource type each belongs to.
+/// All schemas known to a tenant, and which resource type each belongs to. Schemas are shared,
+/// so a tenant's registry (built per request from the catalog) costs a few reference counts.
 #[derive(Debug, Clone)]
 pub struct Registry {
-    user: Schema,
-    group: Schema,
-    user_extensions: Vec<Schema>,
-    group_extensions: Vec<Schema>,
+    user: Arc<Schema>,
+    group: Arc<Schema>,
+    user_extensions: Vec<Arc<Schema>>,
+    group_extensions: Vec<Arc<Schema>>,
 }
 
 fn builtin(text: &str) -> Schema {
@@ -112,6 +117,7 @@ fn builtin(text: &str) -> Schema {
             name: String::new(),
             attributes: Vec::new(),
             document: Value::Null,
+            table: None,
         })
 }
 
@@ -120,13 +126,25 @@ impl Registry {
     pub fn builtin() -> &'static Registry {
         static REGISTRY: OnceLock<Registry> = OnceLock::new();
         REGISTRY.get_or_init(|| Registry {
-            user: builtin(include_str!("../../../../schemas/User.json")),
-            group: builtin(include_str!("../../../../schemas/Group.json")),
-            user_extensions: vec![builtin(include_str!(
+            user: Arc::new(builtin(include_str!("../../../../schemas/User.json"))),
+            group: Arc::new(builtin(include_str!("../../../../schemas/Group.json"))),
+            user_extensions: vec![Arc::new(builtin(include_str!(
                 "../../../../schemas/EnterpriseUser.json"
-            ))],
+            )))],
             group_extensions: Vec::new(),
         })
+    }
+
+    /// The built-in schemas plus a tenant's own extensions.
+    pub fn with_extensions(extensions: Vec<(ResourceKind, Schema)>) -> Registry {
+        let mut registry = Registry::builtin().clone();
+        for (kind, schema) in extensions {
+            match kind {
+                ResourceKind::User => registry.user_extensions.push(Arc::new(schema)),
+                ResourceKind::Group => registry.group_extensions.push(Arc::new(schema)),
+            }
+        }
+        registry
     }
 
     /// The core schema of a resource type.
@@ -138,7 +156,7 @@ impl Registry {
     }
 
     /// The extension schemas a resource type accepts.
-    pub fn extensions(&self, kind: ResourceKind) -> &[Schema] {
+    pub fn extensions(&self, kind: ResourceKind) -> &[Arc<Schema>] {
         match kind {
             ResourceKind::User => &self.user_extensions,
             ResourceKind::Group => &self.group_extensions,
@@ -150,6 +168,7 @@ impl Registry {
         self.extensions(kind)
             .iter()
             .find(|s| s.id.eq_ignore_ascii_case(urn))
+            .map(|s| &**s)
     }
 
     /// Every schema, core first, as `/Schemas` lists them.
@@ -158,6 +177,7 @@ impl Registry {
             .into_iter()
             .chain(self.user_extensions.iter())
             .chain(self.group_extensions.iter())
+            .map(|s| &**s)
     }
 
     /// The schema with that URN, if any.

@@ -1,17 +1,33 @@
-//! RFC 7644 §4 discovery endpoints. They describe the server, not a tenant's data, so they are
-//! served without authentication.
+//! RFC 7644 §4 discovery endpoints. Without credentials they describe the built-in schemas;
+//! with a bearer token they describe the caller's tenant, its own extensions included.
 
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use scim_core::discovery;
-use scim_core::schema::ResourceKind;
+use scim_core::schema::{Registry, ResourceKind};
 use scim_core::store::Store;
 use scim_core::{Error, discovery::list};
 use serde_json::Value;
 
+use crate::auth;
 use crate::error::ApiError;
 use crate::request::base_url;
 use crate::response::scim_json;
-use crate::state::AppState;
+use crate::state::{AppState, tenant_registry};
+
+/// The registry discovery describes: the caller's tenant's when credentials are sent (and must
+/// then be valid), else the built-in one.
+async fn registry<S: Store>(
+    state: &web::Data<AppState<S>>,
+    req: &HttpRequest,
+) -> Result<Registry, ApiError> {
+    if !req.headers().contains_key(header::AUTHORIZATION) {
+        return Ok(state.registry.clone());
+    }
+    let principal = auth::authenticate(state, req).await?;
+    let store = state.store.clone();
+    Ok(web::block(move || tenant_registry(&store, &principal.tenant)).await??)
+}
 
 /// `GET /ServiceProviderConfig`
 pub async fn service_provider_config<S: Store>(
@@ -28,11 +44,12 @@ pub async fn service_provider_config<S: Store>(
 pub async fn resource_types<S: Store>(
     state: web::Data<AppState<S>>,
     req: HttpRequest,
-) -> HttpResponse {
-    scim_json(list(discovery::resource_types(
-        state.registry,
+) -> Result<HttpResponse, ApiError> {
+    let registry = registry(&state, &req).await?;
+    Ok(scim_json(list(discovery::resource_types(
+        &registry,
         &base_url(&req),
-    )))
+    ))))
 }
 
 /// `GET /ResourceTypes/{id}`
@@ -45,16 +62,24 @@ pub async fn resource_type<S: Store>(
         .into_iter()
         .find(|k| k.name() == id.as_str())
         .ok_or_else(|| Error::NotFound(format!("no resource type '{id}'")))?;
+    let registry = registry(&state, &req).await?;
     Ok(scim_json(discovery::resource_type(
-        state.registry,
+        &registry,
         kind,
         &base_url(&req),
     )))
 }
 
 /// `GET /Schemas`
-pub async fn schemas<S: Store>(state: web::Data<AppState<S>>, req: HttpRequest) -> HttpResponse {
-    scim_json(list(discovery::schemas(state.registry, &base_url(&req))))
+pub async fn schemas<S: Store>(
+    state: web::Data<AppState<S>>,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    let registry = registry(&state, &req).await?;
+    Ok(scim_json(list(discovery::schemas(
+        &registry,
+        &base_url(&req),
+    ))))
 }
 
 /// `GET /Schemas/{urn}`
@@ -63,7 +88,8 @@ pub async fn schema<S: Store>(
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    discovery::schemas(state.registry, &base_url(&req))
+    let registry = registry(&state, &req).await?;
+    discovery::schemas(&registry, &base_url(&req))
         .into_iter()
         .find(|s| s.get("id").and_then(Value::as_str) == Some(id.as_str()))
         .map(scim_json)

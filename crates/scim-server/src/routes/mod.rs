@@ -2,6 +2,7 @@
 //! else (unknown routes 404, wrong methods 405, endpoints not offered yet 501).
 
 mod discovery;
+mod extensions;
 mod health;
 mod resources;
 
@@ -54,6 +55,19 @@ pub fn configure<S: Store>(cfg: &mut web::ServiceConfig) {
         )
         .service(web::resource("/admin/v1/import").route(web::post().to(resources::import::<S>)))
         .service(web::resource("/admin/v1/audit").route(web::get().to(resources::audit::<S>)))
+        .service(
+            web::resource("/admin/v1/extensions").route(web::get().to(extensions::list_all::<S>)),
+        )
+        .service(
+            web::resource("/admin/v1/extensions/{kind}/{urn}")
+                .route(web::get().to(extensions::get::<S>))
+                .route(web::put().to(extensions::put::<S>))
+                .route(web::delete().to(extensions::delete::<S>)),
+        )
+        .service(
+            web::resource("/admin/v1/extensions/{kind}/{urn}/{attribute}")
+                .route(web::delete().to(extensions::delete_attribute::<S>)),
+        )
         .default_service(web::to(not_found));
 }
 

@@ -6,14 +6,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use scim_core::Error;
 use scim_core::projection::Projection;
 use scim_core::resources::{ListRequest, Service};
-use scim_core::schema::ResourceKind;
+use scim_core::schema::{Registry, ResourceKind};
 use scim_core::store::Store;
 
 use crate::auth::{self, Principal};
 use crate::error::ApiError;
 use crate::request::{Params, base_url, header as header_of, json_body};
 use crate::response::{self, scim_json};
-use crate::state::AppState;
+use crate::state::{AppState, tenant_registry};
 use crate::token;
 
 fn kind_of(segment: &str) -> Result<ResourceKind, ApiError> {
@@ -33,10 +33,11 @@ async fn with_service<S: Store, T: Send + 'static>(
 ) -> Result<T, ApiError> {
     let state = state.clone();
     let result = web::block(move || {
+        let registry = tenant_registry(&state.store, &principal.tenant)?;
         let service = Service {
             store: &state.store,
             tenant: &principal.tenant,
-            registry: state.registry,
+            registry: &registry,
             clock: state.clock.as_ref(),
             base_url: &base,
             paging: state.caps.paging,
@@ -48,12 +49,36 @@ async fn with_service<S: Store, T: Send + 'static>(
     Ok(result?)
 }
 
-fn projection<S>(state: &AppState<S>, params: &Params) -> Result<Projection, ApiError> {
-    Ok(Projection::parse(
-        state.registry,
-        params.get("attributes"),
-        params.get("excludedAttributes"),
-    )?)
+/// `attributes` and `excludedAttributes` as sent; parsed inside the operation, against the
+/// tenant's own schemas.
+struct Wanted {
+    attributes: Option<String>,
+    excluded: Option<String>,
+}
+
+impl Wanted {
+    fn of(params: &Params) -> Wanted {
+        Wanted {
+            attributes: params.get("attributes").map(str::to_owned),
+            excluded: params.get("excludedAttributes").map(str::to_owned),
+        }
+    }
+
+    /// Only the id: a minimal answer needs no members list, however large the group.
+    fn id() -> Wanted {
+        Wanted {
+            attributes: Some("id".into()),
+            excluded: None,
+        }
+    }
+
+    fn parse(&self, registry: &Registry) -> scim_core::Result<Projection> {
+        Projection::parse(
+            registry,
+            self.attributes.as_deref(),
+            self.excluded.as_deref(),
+        )
+    }
 }
 
 /// `POST /Users`, `POST /Groups`
@@ -66,9 +91,9 @@ pub async fn create<S: Store>(
     let kind = kind_of(&path)?;
     let principal = auth::require(&state, &req, token::WRITE).await?;
     let body = json_body(&req, &body)?;
-    let proj = projection(&state, &Params::of(&req)?)?;
+    let wanted = Wanted::of(&Params::of(&req)?);
     let out = with_service(&state, principal, base_url(&req), move |s| {
-        s.create(kind, body, &proj)
+        s.create(kind, body, &wanted.parse(s.registry)?)
     })
     .await?;
     Ok(response::resource(StatusCode::CREATED, out))
@@ -83,9 +108,9 @@ pub async fn get<S: Store>(
     let (kind, id) = path.into_inner();
     let kind = kind_of(&kind)?;
     let principal = auth::require(&state, &req, token::READ).await?;
-    let proj = projection(&state, &Params::of(&req)?)?;
+    let wanted = Wanted::of(&Params::of(&req)?);
     let out = with_service(&state, principal, base_url(&req), move |s| {
-        s.get(kind, &id, &proj)
+        s.get(kind, &id, &wanted.parse(s.registry)?)
     })
     .await?;
     if let Some(tags) = header_of(&req, header::IF_NONE_MATCH)
@@ -112,10 +137,16 @@ pub async fn replace<S: Store>(
     let kind = kind_of(&kind)?;
     let principal = auth::require(&state, &req, token::WRITE).await?;
     let body = json_body(&req, &body)?;
-    let proj = projection(&state, &Params::of(&req)?)?;
+    let wanted = Wanted::of(&Params::of(&req)?);
     let if_match = header_of(&req, header::IF_MATCH).map(str::to_owned);
     let out = with_service(&state, principal, base_url(&req), move |s| {
-        s.replace(kind, &id, body, if_match.as_deref(), &proj)
+        s.replace(
+            kind,
+            &id,
+            body,
+            if_match.as_deref(),
+            &wanted.parse(s.registry)?,
+        )
     })
     .await?;
     Ok(response::resource(StatusCode::OK, out))
@@ -138,15 +169,20 @@ pub async fn patch<S: Store>(
         p.split(',')
             .any(|p| p.trim().eq_ignore_ascii_case("return=minimal"))
     });
-    // A minimal answer needs no members list, however large the group.
-    let proj = if minimal {
-        scim_core::projection::Projection::parse(state.registry, Some("id"), None)?
+    let wanted = if minimal {
+        Wanted::id()
     } else {
-        projection(&state, &params)?
+        Wanted::of(&params)
     };
     let if_match = header_of(&req, header::IF_MATCH).map(str::to_owned);
     let out = with_service(&state, principal, base_url(&req), move |s| {
-        s.patch(kind, &id, body, if_match.as_deref(), &proj)
+        s.patch(
+            kind,
+            &id,
+            body,
+            if_match.as_deref(),
+            &wanted.parse(s.registry)?,
+        )
     })
     .await?;
     if minimal {

@@ -16,7 +16,7 @@ use serde_json::json;
 use crate::harness::{Backend, Req, Resp, Server, USER};
 
 /// Runs `scim-server ARGS` on the server's database.
-fn cli(s: &Server, args: &[&str]) -> Output {
+pub(crate) fn cli(s: &Server, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_scim-server"))
         .args(args)
         .env("DATABASE_URL", &s.db.url)
@@ -27,7 +27,7 @@ fn cli(s: &Server, args: &[&str]) -> Output {
 }
 
 #[track_caller]
-fn cli_ok(s: &Server, args: &[&str]) -> (String, String) {
+pub(crate) fn cli_ok(s: &Server, args: &[&str]) -> (String, String) {
     let out = cli(s, args);
     let stdout = String::from_utf8(out.stdout).unwrap();
     let stderr = String::from_utf8(out.stderr).unwrap();
@@ -52,7 +52,7 @@ fn cli_fails(s: &Server, args: &[&str]) {
 
 /// Creates a token; returns (secret, token id).
 #[track_caller]
-fn token(s: &Server, tenant: &str, extra: &[&str]) -> (String, String) {
+pub(crate) fn token(s: &Server, tenant: &str, extra: &[&str]) -> (String, String) {
     let mut args = vec!["token", "create", "--tenant", tenant];
     args.extend_from_slice(extra);
     let (stdout, stderr) = cli_ok(s, &args);
@@ -74,7 +74,7 @@ fn token(s: &Server, tenant: &str, extra: &[&str]) -> (String, String) {
 }
 
 /// A request carrying `secret` as its bearer token.
-fn with<'a>(s: &'a Server, secret: &str, method: &str, path: &str) -> Req<'a> {
+pub(crate) fn with<'a>(s: &'a Server, secret: &str, method: &str, path: &str) -> Req<'a> {
     s.raw(method, path)
         .header("Authorization", &format!("Bearer {secret}"))
 }
@@ -269,7 +269,57 @@ fn revoked_token_is_refused_at_once(backend: Backend) {
     assert_eq!(r.body["totalResults"], 0, "{}", r.text);
 }
 
+/// Each request's log line carries its span: which method authenticated it, as whom, for which
+/// tenant (and never the token itself).
+fn the_request_span_names_the_auth_method_and_actor(backend: Backend) {
+    let s = Server::start(backend);
+    let (secret, id) = token(&s, "default", &[]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scim-server"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .env("DATABASE_URL", &s.db.url)
+        .env("RUST_LOG", "info")
+        .env("SCIM_LOG_FORMAT", "json")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while ureq::get(&format!("{base}/healthz")).call().is_err() {
+        assert!(std::time::Instant::now() < deadline, "server did not start");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let r = ureq::get(&format!("{base}/scim/v2/Users"))
+        .set("Authorization", &format!("Bearer {secret}"))
+        .call()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    child.kill().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8(out.stderr).unwrap();
+    let line = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|l| l["span"]["path"] == "/scim/v2/Users")
+        .unwrap_or_else(|| panic!("no request line in {log}"));
+    assert_eq!(line["span"]["auth"], "token", "{line}");
+    assert_eq!(line["span"]["actor"], format!("token:{id}"), "{line}");
+    assert!(
+        line["span"]["tenant"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty())
+    );
+    assert_eq!(line["fields"]["status"], 200, "{line}");
+    assert!(!log.contains(&secret), "the token leaked into the log");
+}
+
 crate::backends!(
+    the_request_span_names_the_auth_method_and_actor,
     tenants_are_created_listed_and_unique,
     token_create_checks_tenant_and_scopes,
     tenants_are_isolated,

@@ -16,6 +16,7 @@ mod concurrency;
 mod csv;
 mod discovery;
 mod errors;
+mod extensions;
 mod groups;
 mod jwt;
 mod lifecycle;

@@ -1,0 +1,521 @@
+//! Tenant-defined extensions in the database: the catalog (`extensions`), the DDL that gives
+//! each declared attribute a typed, indexed column in the extension's own table, and the rows
+//! holding each resource's values. Table and column names are generated here (`ext_<hex>`,
+//! `c<N>`), never taken from tenant input.
+
+use std::collections::BTreeMap;
+
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::Text;
+use scim_core::Error;
+use scim_core::extension::{self, Merge};
+use scim_core::resource::{ColumnValue, ExtensionRow};
+use scim_core::schema::{AttrType, Attribute, Registry, ResourceKind, Schema, Uniqueness};
+use scim_core::store::{AuditEvent, Author, Tx};
+
+use crate::connection::AnyConnection;
+use crate::error::db;
+use crate::schema::extensions;
+use crate::sql_filter::{Dialect, Part, Sql, json_path, name, pg_path};
+use crate::tx::DieselTx;
+
+/// A catalog row: resource type, table, next column number, document, columns.
+type CatalogRow = (String, String, i64, String, String);
+
+/// One declared extension as the catalog holds it.
+struct Declared {
+    kind: ResourceKind,
+    schema: Schema,
+    next_column: i64,
+}
+
+fn kind_of(name: &str) -> Result<ResourceKind, Error> {
+    match name {
+        "User" => Ok(ResourceKind::User),
+        "Group" => Ok(ResourceKind::Group),
+        other => Err(Error::internal_msg(format!(
+            "unknown resource type '{other}' in the extension catalog"
+        ))),
+    }
+}
+
+fn table_of(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::User => "users",
+        ResourceKind::Group => "groups",
+    }
+}
+
+fn declared(row: CatalogRow) -> Result<Declared, Error> {
+    let (kind, table, next_column, document, columns) = row;
+    let document: serde_json::Value = serde_json::from_str(&document).map_err(Error::internal)?;
+    let columns: BTreeMap<String, String> =
+        serde_json::from_str(&columns).map_err(Error::internal)?;
+    let mut schema = Schema::from_document(document)?;
+    schema.table = Some(table);
+    for attr in &mut schema.attributes {
+        attr.column = columns.get(&attr.name).cloned();
+    }
+    Ok(Declared {
+        kind: kind_of(&kind)?,
+        schema,
+        next_column,
+    })
+}
+
+fn catalog(conn: &mut AnyConnection, tenant: &str) -> Result<Vec<Declared>, Error> {
+    let rows: Vec<CatalogRow> = extensions::table
+        .filter(extensions::tenant_id.eq(tenant))
+        .order(extensions::urn_folded.asc())
+        .select((
+            extensions::resource_type,
+            extensions::table_name,
+            extensions::next_column,
+            extensions::document,
+            extensions::column_names,
+        ))
+        .load(conn)
+        .map_err(db)?;
+    rows.into_iter().map(declared).collect()
+}
+
+/// A tenant's extensions, each with its table and columns.
+pub fn load(conn: &mut AnyConnection, tenant: &str) -> Result<Vec<(ResourceKind, Schema)>, Error> {
+    Ok(catalog(conn, tenant)?
+        .into_iter()
+        .map(|d| (d.kind, d.schema))
+        .collect())
+}
+
+/// Serialises schema changes of one tenant across server processes on PostgreSQL; SQLite's
+/// `BEGIN IMMEDIATE` already holds the database's write lock.
+fn lock(conn: &mut AnyConnection, tenant: &str) -> Result<(), Error> {
+    if let AnyConnection::Postgres(c) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<Text, _>(tenant)
+            .execute(c)
+            .map_err(db)?;
+    }
+    Ok(())
+}
+
+fn exec(conn: &mut AnyConnection, sql: &str) -> Result<(), Error> {
+    diesel::sql_query(sql).execute(conn).map_err(db)?;
+    Ok(())
+}
+
+fn sql_type(dialect: Dialect, kind: AttrType) -> &'static str {
+    match (kind, dialect) {
+        (AttrType::Boolean, _) => "BOOLEAN",
+        (AttrType::Integer, _) => "BIGINT",
+        (AttrType::Decimal, _) => "DOUBLE PRECISION",
+        (AttrType::DateTime, Dialect::Postgres) => "TIMESTAMPTZ",
+        // SQLite has no time type: fixed-width UTC text sorts in time order.
+        _ => "TEXT",
+    }
+}
+
+fn column_of(attr: &Attribute) -> Result<&str, Error> {
+    attr.column
+        .as_deref()
+        .ok_or_else(|| Error::internal_msg(format!("'{}' has no column", attr.name)))
+        .and_then(name)
+}
+
+/// The (tenant, value) index of a column: unique for `uniqueness: server`. Folded values make
+/// it the case-folded index of a `caseExact: false` string.
+fn index(conn: &mut AnyConnection, table: &str, attr: &Attribute) -> Result<(), Error> {
+    let column = column_of(attr)?;
+    let unique = if attr.uniqueness == Uniqueness::Server {
+        "UNIQUE "
+    } else {
+        ""
+    };
+    diesel::sql_query(format!(
+        "CREATE {unique}INDEX {table}_{column} ON {table} (tenant_id, {column})"
+    ))
+    .execute(conn)
+    .map_err(|e| match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            Error::Uniqueness(format!(
+                "'{}' cannot become unique: resources already share values of it",
+                attr.name
+            ))
+        }
+        other => db(other),
+    })?;
+    Ok(())
+}
+
+fn save(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    kind: ResourceKind,
+    schema: &Schema,
+    next_column: i64,
+    new: bool,
+) -> Result<(), Error> {
+    let table = schema
+        .table
+        .as_deref()
+        .ok_or_else(|| Error::internal_msg("extension without a table"))?;
+    let columns: BTreeMap<&str, &str> = schema
+        .attributes
+        .iter()
+        .filter_map(|a| Some((a.name.as_str(), a.column.as_deref()?)))
+        .collect();
+    let document = serde_json::to_string(&schema.document).map_err(Error::internal)?;
+    let columns = serde_json::to_string(&columns).map_err(Error::internal)?;
+    let urn = schema.id.to_lowercase();
+    if new {
+        diesel::insert_into(extensions::table)
+            .values((
+                extensions::tenant_id.eq(tenant),
+                extensions::urn_folded.eq(&urn),
+                extensions::resource_type.eq(kind.name()),
+                extensions::table_name.eq(table),
+                extensions::next_column.eq(next_column),
+                extensions::document.eq(&document),
+                extensions::column_names.eq(&columns),
+            ))
+            .execute(conn)
+            .map_err(db)?;
+    } else {
+        diesel::update(
+            extensions::table
+                .filter(extensions::tenant_id.eq(tenant))
+                .filter(extensions::urn_folded.eq(&urn)),
+        )
+        .set((
+            extensions::next_column.eq(next_column),
+            extensions::document.eq(&document),
+            extensions::column_names.eq(&columns),
+        ))
+        .execute(conn)
+        .map_err(db)?;
+    }
+    Ok(())
+}
+
+fn audit(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    by: &Author<'_>,
+    event: (&str, &str, Vec<String>),
+) -> Result<(), Error> {
+    let (action, urn, attributes) = event;
+    DieselTx {
+        conn,
+        tenant: tenant.to_owned(),
+        write: true,
+    }
+    .audit(&AuditEvent {
+        id: scim_core::resource::new_id(),
+        at: scim_core::render::timestamp(&by.at),
+        actor: by.actor.to_owned(),
+        action: action.to_owned(),
+        resource_type: "Schema".into(),
+        resource_id: urn.to_owned(),
+        attributes,
+    })
+}
+
+/// Declares or extends an extension: new attributes get a column and an index, changed
+/// uniqueness rebuilds the index, and the catalog row changes, all in the caller's transaction.
+pub fn apply(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    kind: ResourceKind,
+    declared: Schema,
+    by: &Author<'_>,
+) -> Result<(Schema, bool), Error> {
+    lock(conn, tenant)?;
+    let all = catalog(conn, tenant)?;
+    let registry =
+        Registry::with_extensions(all.iter().map(|d| (d.kind, d.schema.clone())).collect());
+    let current = all
+        .iter()
+        .find(|d| d.kind == kind && d.schema.id.eq_ignore_ascii_case(&declared.id));
+    let Merge {
+        mut schema,
+        added,
+        reindexed,
+    } = extension::merge(&registry, kind, current.map(|d| &d.schema), declared)?;
+    let dialect = Dialect::of(conn);
+    let (table, mut next_column) = match current {
+        Some(d) => (
+            d.schema
+                .table
+                .clone()
+                .ok_or_else(|| Error::internal_msg("extension without a table"))?,
+            d.next_column,
+        ),
+        None => {
+            let hex: String = scim_core::resource::new_id()
+                .chars()
+                .filter(char::is_ascii_hexdigit)
+                .take(16)
+                .collect();
+            let table = format!("ext_{hex}");
+            let parent = table_of(kind);
+            // Deleting a resource deletes its row here (one index probe).
+            exec(
+                conn,
+                &format!(
+                    "CREATE TABLE {table} (tenant_id TEXT NOT NULL, id TEXT NOT NULL, \
+                     PRIMARY KEY (tenant_id, id), FOREIGN KEY (tenant_id, id) \
+                     REFERENCES {parent} (tenant_id, id) ON DELETE CASCADE)"
+                ),
+            )?;
+            (table, 1)
+        }
+    };
+    schema.table = Some(table.clone());
+    for attr in &mut schema.attributes {
+        if !added.contains(&attr.name) {
+            continue;
+        }
+        let column = format!("c{next_column}");
+        next_column += 1;
+        exec(
+            conn,
+            &format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {}",
+                sql_type(dialect, attr.kind)
+            ),
+        )?;
+        attr.column = Some(column);
+        index(conn, &table, attr)?;
+    }
+    for attr in schema
+        .attributes
+        .iter()
+        .filter(|a| reindexed.contains(&a.name))
+    {
+        exec(
+            conn,
+            &format!("DROP INDEX IF EXISTS {table}_{}", column_of(attr)?),
+        )?;
+        index(conn, &table, attr)?;
+    }
+    let new = current.is_none();
+    save(conn, tenant, kind, &schema, next_column, new)?;
+    let mut changed = added;
+    changed.extend(reindexed);
+    audit(conn, tenant, by, ("declare", &schema.id, changed))?;
+    Ok((schema, new))
+}
+
+/// Removes an extension (`attribute` `None`) or one attribute of it, with every value it held:
+/// the values leave the resources' documents (whose versions change), then the column or table
+/// is dropped. `false` when there is no such extension or attribute.
+pub fn remove(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    kind: ResourceKind,
+    urn: &str,
+    attribute: Option<&str>,
+    by: &Author<'_>,
+) -> Result<bool, Error> {
+    lock(conn, tenant)?;
+    let Some(current) = catalog(conn, tenant)?
+        .into_iter()
+        .find(|d| d.kind == kind && d.schema.id.eq_ignore_ascii_case(urn))
+    else {
+        return Ok(false);
+    };
+    let schema = current.schema;
+    let table = schema
+        .table
+        .clone()
+        .ok_or_else(|| Error::internal_msg("extension without a table"))?;
+    let table = name(&table)?;
+    let strip = Strip {
+        dialect: Dialect::of(conn),
+        tenant,
+        resources: table_of(kind),
+        urn: &schema.id,
+    };
+    let Some(attribute) = attribute else {
+        strip.run(conn, None, &format!("SELECT id FROM {table}"))?;
+        exec(conn, &format!("DROP TABLE {table}"))?;
+        diesel::delete(
+            extensions::table
+                .filter(extensions::tenant_id.eq(tenant))
+                .filter(extensions::urn_folded.eq(schema.id.to_lowercase())),
+        )
+        .execute(conn)
+        .map_err(db)?;
+        audit(conn, tenant, by, ("remove", &schema.id, Vec::new()))?;
+        return Ok(true);
+    };
+    let Some((mut rest, gone)) = extension::without(&schema, attribute) else {
+        return Ok(false);
+    };
+    let column = column_of(&gone)?;
+    let others = rest
+        .attributes
+        .iter()
+        .map(|a| column_of(a).map(|c| format!("{c} IS NULL")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let only = std::iter::once(format!("{column} IS NOT NULL"))
+        .chain(others.iter().cloned())
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    // Where it was the extension's only value, the resource loses the whole extension.
+    strip.run(conn, None, &format!("SELECT id FROM {table} WHERE {only}"))?;
+    if !others.is_empty() {
+        strip.run(
+            conn,
+            Some(&gone.name),
+            &format!(
+                "SELECT id FROM {table} WHERE {column} IS NOT NULL AND NOT ({})",
+                others.join(" AND ")
+            ),
+        )?;
+    }
+    exec(conn, &format!("DELETE FROM {table} WHERE {only}"))?;
+    exec(conn, &format!("DROP INDEX IF EXISTS {table}_{column}"))?;
+    exec(conn, &format!("ALTER TABLE {table} DROP COLUMN {column}"))?;
+    rest.table = Some(table.to_owned());
+    save(conn, tenant, kind, &rest, current.next_column, false)?;
+    audit(
+        conn,
+        tenant,
+        by,
+        ("remove", &schema.id, vec![gone.name.clone()]),
+    )?;
+    Ok(true)
+}
+
+/// Takes an extension, or one of its attributes, out of stored resource documents.
+struct Strip<'a> {
+    dialect: Dialect,
+    tenant: &'a str,
+    resources: &'static str,
+    urn: &'a str,
+}
+
+impl Strip<'_> {
+    /// Updates the resources whose ids `ids` (a subquery) selects.
+    fn run(
+        &self,
+        conn: &mut AnyConnection,
+        attribute: Option<&str>,
+        ids: &str,
+    ) -> Result<(), Error> {
+        let t = self.resources;
+        let urn = name(self.urn)?;
+        let set = match (self.dialect, attribute) {
+            (Dialect::Sqlite, None) => format!(
+                "data = json_remove(data, '{}'), schemas = (SELECT json_group_array(value) \
+                 FROM json_each({t}.schemas) WHERE value <> '{urn}')",
+                json_path(None, urn, None)?
+            ),
+            (Dialect::Sqlite, Some(a)) => {
+                format!(
+                    "data = json_remove(data, '{}')",
+                    json_path(Some(urn), a, None)?
+                )
+            }
+            (Dialect::Postgres, None) => format!(
+                "data = (data::jsonb #- '{}')::text, schemas = (SELECT \
+                 COALESCE(jsonb_agg(v), '[]'::jsonb) FROM jsonb_array_elements_text(\
+                 {t}.schemas::jsonb) v WHERE v <> '{urn}')::text",
+                pg_path(None, urn, None)?
+            ),
+            (Dialect::Postgres, Some(a)) => {
+                format!(
+                    "data = (data::jsonb #- '{}')::text",
+                    pg_path(Some(urn), a, None)?
+                )
+            }
+        };
+        let mut sql = Sql::default();
+        sql.push(&format!(
+            "UPDATE {t} SET {set}, version = version + 1 WHERE tenant_id = "
+        ))
+        .bind(Part::Str(self.tenant.to_owned()))
+        .push(&format!(" AND id IN ({ids})"));
+        sql.execute(conn).map_err(db)?;
+        Ok(())
+    }
+}
+
+/// Writes a resource's extension rows: an upsert of every column, or, when the resource holds
+/// no value of the extension, no row at all. `new` skips deleting rows that cannot exist yet.
+pub fn write_rows(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    kind: ResourceKind,
+    id: &str,
+    rows: &[ExtensionRow],
+    new: bool,
+) -> Result<(), Error> {
+    let dialect = Dialect::of(conn);
+    for row in rows {
+        let table = name(&row.table)?;
+        let assigned = row.values.iter().any(|(_, v)| *v != ColumnValue::Null);
+        let mut sql = Sql::default();
+        if !assigned {
+            if new {
+                continue;
+            }
+            sql.push(&format!("DELETE FROM {table} WHERE tenant_id = "))
+                .bind(Part::Str(tenant.to_owned()))
+                .push(" AND id = ")
+                .bind(Part::Str(id.to_owned()));
+        } else {
+            let columns = row
+                .values
+                .iter()
+                .map(|(c, _)| name(c))
+                .collect::<Result<Vec<_>, _>>()?;
+            sql.push(&format!("INSERT INTO {table} (tenant_id, id"));
+            for c in &columns {
+                sql.push(&format!(", {c}"));
+            }
+            sql.push(") VALUES (")
+                .bind(Part::Str(tenant.to_owned()))
+                .push(", ")
+                .bind(Part::Str(id.to_owned()));
+            for (_, value) in &row.values {
+                sql.push(", ");
+                match value {
+                    ColumnValue::Null => sql.push("NULL"),
+                    ColumnValue::Text(s) => sql.bind(Part::Str(s.clone())),
+                    ColumnValue::Bool(b) => sql.bind(Part::Bool(*b)),
+                    ColumnValue::Int(n) => sql.bind(Part::Int(*n)),
+                    ColumnValue::Real(n) => sql.bind(Part::Num(*n)),
+                    ColumnValue::Time(t) if dialect == Dialect::Postgres => sql
+                        .push("CAST(")
+                        .bind(Part::Str(t.clone()))
+                        .push(" AS timestamptz)"),
+                    ColumnValue::Time(t) => sql.bind(Part::Str(t.clone())),
+                };
+            }
+            sql.push(") ON CONFLICT (tenant_id, id) DO ");
+            if columns.is_empty() {
+                sql.push("NOTHING");
+            } else {
+                let set: Vec<String> = columns
+                    .iter()
+                    .map(|c| format!("{c} = excluded.{c}"))
+                    .collect();
+                sql.push(&format!("UPDATE SET {}", set.join(", ")));
+            }
+        }
+        sql.execute(conn).map_err(|e| match e {
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                Error::Uniqueness(format!(
+                    "another {} already has this value of a unique attribute of {}",
+                    kind.name(),
+                    row.urn
+                ))
+            }
+            other => db(other),
+        })?;
+    }
+    Ok(())
+}
