@@ -7,7 +7,7 @@ use std::io::Write;
 use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::import::COLUMNS;
+use crate::import::{COLUMNS, ExtensionColumn, extension_columns};
 use crate::projection::Projection;
 use crate::query::{self, After, StoreQuery};
 use crate::render::{self, Derived};
@@ -39,12 +39,17 @@ pub fn export<S: Store>(
         .map(|f| query::resolve_filter(service.registry, ResourceKind::User, f))
         .transpose()?;
     let io = |e: std::io::Error| Error::internal(e);
+    let extensions = extension_columns(service.registry);
     let mut csv_out = None;
     let mut json_out = None;
     match format {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(COLUMNS).map_err(Error::internal)?;
+            let headers = COLUMNS
+                .iter()
+                .copied()
+                .chain(extensions.iter().map(|c| c.header.as_str()));
+            w.write_record(headers).map_err(Error::internal)?;
             csv_out = Some(w);
         }
         Format::Json => {
@@ -68,7 +73,8 @@ pub fn export<S: Store>(
             let page = tx.list(ResourceKind::User, &query)?;
             for record in &page.records {
                 if let Some(w) = csv_out.as_mut() {
-                    w.write_record(row(tx, record)?).map_err(Error::internal)?;
+                    w.write_record(row(tx, record, &extensions)?)
+                        .map_err(Error::internal)?;
                 }
                 if let Some(w) = json_out.as_mut() {
                     let groups = Derived::Groups(tx.groups_of(&record.id)?);
@@ -102,7 +108,7 @@ pub fn export<S: Store>(
 }
 
 /// One user as import columns.
-fn row(tx: &mut dyn Tx, record: &Record) -> Result<Vec<String>> {
+fn row(tx: &mut dyn Tx, record: &Record, extensions: &[ExtensionColumn]) -> Result<Vec<String>> {
     let d = &record.data;
     let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
     let mut groups: Vec<String> = tx
@@ -112,7 +118,7 @@ fn row(tx: &mut dyn Tx, record: &Record) -> Result<Vec<String>> {
         .filter_map(|g| g.display)
         .collect();
     groups.sort();
-    Ok(vec![
+    let mut cells = vec![
         text(d.get("name").and_then(|n| n.get("givenName"))),
         text(d.get("name").and_then(|n| n.get("familyName"))),
         text(d.get("userName")),
@@ -130,5 +136,14 @@ fn row(tx: &mut dyn Tx, record: &Record) -> Result<Vec<String>> {
             .map(|b| b.to_string())
             .unwrap_or_default(),
         groups.join(";"),
-    ])
+    ];
+    for column in extensions {
+        let cell = match d.get(&column.urn).and_then(|e| e.get(&column.attr.name)) {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+        };
+        cells.push(cell);
+    }
+    Ok(cells)
 }

@@ -15,6 +15,8 @@ const MAX_URN: usize = 200;
 const MAX_NAME: usize = 64;
 /// Most attributes one extension may hold: each is a column and an index.
 pub const MAX_ATTRIBUTES: usize = 100;
+/// Most extensions one tenant may declare: each is a table, read on every request.
+pub const MAX_EXTENSIONS: usize = 20;
 
 /// One attribute of a declaration, with RFC 7643 §2.2 defaults for what is left out.
 #[derive(Deserialize)]
@@ -161,6 +163,13 @@ fn attribute(value: Value) -> Result<Attribute> {
             d.name
         )));
     }
+    if d.mutability == Mutability::ReadOnly {
+        return Err(bad(format!(
+            "'{}': readOnly attributes are set by the service provider, and nothing here sets \
+             a tenant's attribute; use readWrite, immutable or writeOnly",
+            d.name
+        )));
+    }
     if d.uniqueness == Uniqueness::Global {
         // Uniqueness across tenants would tell one tenant which values another holds.
         return Err(bad(format!(
@@ -177,7 +186,12 @@ fn attribute(value: Value) -> Result<Attribute> {
         // Only strings have a case rule to choose; references compare exactly (RFC 7643 §2.3.7).
         case_exact: kind != AttrType::String || d.case_exact,
         mutability: d.mutability,
-        returned: d.returned,
+        // RFC 7643 §7: a writeOnly value is never returned.
+        returned: if d.mutability == Mutability::WriteOnly {
+            Returned::Never
+        } else {
+            d.returned
+        },
         uniqueness: d.uniqueness,
         canonical_values: d.canonical_values,
         reference_types: if kind == AttrType::Reference {
@@ -296,6 +310,16 @@ pub fn merge(
     let Some(current) = current else {
         if new.attributes.is_empty() {
             return Err(bad("a new extension needs at least one attribute"));
+        }
+        let declared = [ResourceKind::User, ResourceKind::Group]
+            .iter()
+            .flat_map(|k| registry.extensions(*k))
+            .filter(|s| s.table.is_some())
+            .count();
+        if declared >= MAX_EXTENSIONS {
+            return Err(bad(format!(
+                "a tenant declares at most {MAX_EXTENSIONS} extensions"
+            )));
         }
         let added = new.attributes.iter().map(|a| a.name.clone()).collect();
         return check_size(Merge {

@@ -3,7 +3,9 @@
 //! bad row is reported with its line number and nothing of it is written; good rows go in.
 //!
 //! Columns: `first_name`, `last_name`, `email` (required); `external_id`, `display_name`,
-//! `title`, `department`, `phone`, `active`, `groups` (names separated by `;`).
+//! `title`, `department`, `phone`, `active`, `groups` (names separated by `;`); and any
+//! attribute of the tenant's own extensions, by its name (or `URN:name` where the name alone
+//! would be ambiguous).
 
 use std::io::Read;
 
@@ -15,7 +17,7 @@ use crate::patch::{Op, Operation};
 use crate::projection::Projection;
 use crate::query::{Column, Expr, Field, Operand, StoreQuery, fold};
 use crate::resources::Service;
-use crate::schema::{ENTERPRISE_USER, GROUP, ResourceKind, USER};
+use crate::schema::{AttrType, Attribute, ENTERPRISE_USER, GROUP, Registry, ResourceKind, USER};
 use crate::store::{Store, Tx};
 
 /// The columns import reads and export writes, in order.
@@ -31,6 +33,78 @@ pub const COLUMNS: [&str; 10] = [
     "active",
     "groups",
 ];
+
+/// An attribute of one of the tenant's extensions, as a CSV column.
+#[derive(Debug, Clone)]
+pub struct ExtensionColumn {
+    /// The header export writes: the attribute's name, or `URN:name` when the name is one of
+    /// `COLUMNS` or is declared by two extensions.
+    pub header: String,
+    /// The extension's URN.
+    pub urn: String,
+    /// The attribute.
+    pub attr: Attribute,
+}
+
+impl ExtensionColumn {
+    /// Whether a (lower-cased) import header names this column: by name or `URN:name`.
+    fn named(&self, header: &str) -> bool {
+        header.eq_ignore_ascii_case(&self.header)
+            || header.eq_ignore_ascii_case(&format!("{}:{}", self.urn, self.attr.name))
+    }
+
+    /// The typed value of a cell.
+    fn value(&self, cell: &str) -> Result<Value> {
+        let bad = |what: &str| {
+            Error::InvalidValue(format!("{} must be {what}, not '{cell}'", self.header))
+        };
+        Ok(match self.attr.kind {
+            AttrType::Boolean => json!(boolean(cell).ok_or_else(|| bad("true or false"))?),
+            AttrType::Integer => json!(cell.parse::<i64>().map_err(|_| bad("an integer"))?),
+            AttrType::Decimal => json!(cell.parse::<f64>().map_err(|_| bad("a number"))?),
+            _ => json!(cell),
+        })
+    }
+}
+
+/// The extension columns of a tenant's registry, in declaration order.
+pub fn extension_columns(registry: &Registry) -> Vec<ExtensionColumn> {
+    let declared: Vec<(&str, &Attribute)> = registry
+        .extensions(ResourceKind::User)
+        .iter()
+        .filter(|s| s.table.is_some())
+        .flat_map(|s| s.attributes.iter().map(move |a| (s.id.as_str(), a)))
+        .collect();
+    declared
+        .iter()
+        .map(|(urn, attr)| {
+            let lower = attr.name.to_ascii_lowercase();
+            let ambiguous = COLUMNS.contains(&lower.as_str())
+                || declared
+                    .iter()
+                    .filter(|(_, a)| a.name.eq_ignore_ascii_case(&attr.name))
+                    .count()
+                    > 1;
+            ExtensionColumn {
+                header: if ambiguous {
+                    format!("{urn}:{}", attr.name)
+                } else {
+                    attr.name.clone()
+                },
+                urn: (*urn).to_owned(),
+                attr: (*attr).clone(),
+            }
+        })
+        .collect()
+}
+
+fn boolean(cell: &str) -> Option<bool> {
+    match cell.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" => Some(true),
+        "false" | "no" | "0" => Some(false),
+        _ => None,
+    }
+}
 
 /// Rows per transaction, each row in its own savepoint. Kept under PostgreSQL's 64 cached
 /// subtransactions: past that, visibility checks on rows the transaction touched (the group
@@ -92,8 +166,17 @@ pub fn import<S: Store>(
             )));
         }
     }
-    if let Some(unknown) = headers.iter().find(|h| !COLUMNS.contains(&h.as_str())) {
-        return Err(Error::InvalidSyntax(format!("unknown column '{unknown}'")));
+    // Each extension column the file has, with the header it goes by.
+    let mut extensions = Vec::new();
+    for header in &headers {
+        if COLUMNS.contains(&header.as_str()) {
+            continue;
+        }
+        let column = extension_columns(service.registry)
+            .into_iter()
+            .find(|c| c.named(header))
+            .ok_or_else(|| Error::InvalidSyntax(format!("unknown column '{header}'")))?;
+        extensions.push((header.clone(), column));
     }
     let mut report = Report {
         dry_run,
@@ -125,7 +208,7 @@ pub fn import<S: Store>(
             });
         }
         if chunk.len() == CHUNK || (end && !chunk.is_empty()) {
-            let outcomes = import_chunk(service, &chunk, dry_run)?;
+            let outcomes = import_chunk(service, &chunk, &extensions, dry_run)?;
             for ((line, _), outcome) in chunk.drain(..).zip(outcomes) {
                 match outcome {
                     Ok(Outcome::Created) => report.created += 1,
@@ -153,7 +236,10 @@ fn text<'a>(row: &'a Map<String, Value>, column: &str) -> Option<&'a str> {
 }
 
 /// The SCIM attributes a row sets.
-fn attributes(row: &Map<String, Value>) -> Result<Map<String, Value>> {
+fn attributes(
+    row: &Map<String, Value>,
+    extensions: &[(String, ExtensionColumn)],
+) -> Result<Map<String, Value>> {
     let email = text(row, "email").ok_or_else(|| Error::InvalidValue("email is empty".into()))?;
     let mut out = Map::new();
     out.insert("userName".into(), json!(email));
@@ -184,19 +270,25 @@ fn attributes(row: &Map<String, Value>) -> Result<Map<String, Value>> {
         );
     }
     if let Some(active) = text(row, "active") {
-        let active = match active.to_ascii_lowercase().as_str() {
-            "true" | "yes" | "1" => true,
-            "false" | "no" | "0" => false,
-            _ => {
-                return Err(Error::InvalidValue(format!(
-                    "active must be true or false, not '{active}'"
-                )));
-            }
-        };
+        let active = boolean(active).ok_or_else(|| {
+            Error::InvalidValue(format!("active must be true or false, not '{active}'"))
+        })?;
         out.insert("active".into(), json!(active));
     }
     if let Some(department) = text(row, "department") {
         out.insert(ENTERPRISE_USER.into(), json!({"department": department}));
+    }
+    for (header, column) in extensions {
+        let Some(cell) = text(row, header) else {
+            continue;
+        };
+        let value = column.value(cell)?;
+        if let Value::Object(ext) = out
+            .entry(column.urn.clone())
+            .or_insert_with(|| Value::Object(Map::new()))
+        {
+            ext.insert(column.attr.name.clone(), value);
+        }
     }
     Ok(out)
 }
@@ -206,6 +298,7 @@ fn attributes(row: &Map<String, Value>) -> Result<Map<String, Value>> {
 fn import_chunk<S: Store>(
     service: &Service<'_, S>,
     rows: &[(u64, Result<Map<String, Value>>)],
+    extensions: &[(String, ExtensionColumn)],
     dry_run: bool,
 ) -> Result<Vec<Result<Outcome>>> {
     let minimal = Projection::parse(service.registry, Some("id"), None)?;
@@ -213,7 +306,7 @@ fn import_chunk<S: Store>(
         let mut outcomes = Vec::with_capacity(rows.len());
         for (_, row) in rows {
             outcomes.push(match row {
-                Ok(row) => import_row(service, tx, row, dry_run, &minimal),
+                Ok(row) => import_row(service, tx, row, extensions, dry_run, &minimal),
                 Err(e) => Err(Error::InvalidSyntax(e.detail())),
             });
         }
@@ -226,10 +319,11 @@ fn import_row<S: Store>(
     service: &Service<'_, S>,
     tx: &mut dyn Tx,
     row: &Map<String, Value>,
+    extensions: &[(String, ExtensionColumn)],
     dry_run: bool,
     minimal: &Projection,
 ) -> Result<Outcome> {
-    let attrs = attributes(row)?;
+    let attrs = attributes(row, extensions)?;
     let groups: Vec<String> = text(row, "groups")
         .map(|g| {
             g.split(';')
@@ -307,10 +401,15 @@ fn upsert<S: Store>(
         }
         None => {
             let mut body = attrs.clone();
-            let mut schemas = vec![json!(USER)];
-            if body.contains_key(ENTERPRISE_USER) {
-                schemas.push(json!(ENTERPRISE_USER));
-            }
+            // Extensions are the attributes keyed by their URN.
+            let schemas: Vec<Value> = std::iter::once(USER)
+                .chain(
+                    body.keys()
+                        .map(String::as_str)
+                        .filter(|k| k.starts_with("urn:")),
+                )
+                .map(|s| json!(s))
+                .collect();
             body.insert("schemas".into(), Value::Array(schemas));
             let new = service.prepare_create(ResourceKind::User, Value::Object(body))?;
             let out = service.create_in(tx, &new, proj)?;

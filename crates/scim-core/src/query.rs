@@ -112,6 +112,8 @@ pub enum Operand {
     Bool(bool),
     /// A number.
     Num(f64),
+    /// A whole number compared with an `integer` attribute, kept exact past 2^53.
+    Int(i64),
 }
 
 /// A filter, resolved.
@@ -602,6 +604,9 @@ fn compare(
         }
         (AttrType::Binary | AttrType::Complex, _) => {
             return Err(bad("binary and complex values cannot be compared"));
+        }
+        (AttrType::Integer, CompValue::Number(n)) if !substring && n.parse::<i64>().is_ok() => {
+            Operand::Int(n.parse::<i64>().map_err(|_| bad("expects a number"))?)
         }
         (AttrType::Integer | AttrType::Decimal, CompValue::Number(n)) if !substring => {
             Operand::Num(n.parse::<f64>().map_err(|_| bad("expects a number"))?)

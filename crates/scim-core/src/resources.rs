@@ -623,6 +623,8 @@ fn column_value(attr: &Attribute, value: Option<&Value>) -> ColumnValue {
             .as_str()
             .and_then(validate::parse_datetime)
             .map(|t| ColumnValue::Time(render::timestamp(&t))),
+        // An empty string is no value (RFC 7644 §3.4.2.2 `pr`), and clashes with nothing.
+        _ if value.as_str() == Some("") => None,
         AttrType::String | AttrType::Reference if !attr.case_exact => {
             value.as_str().map(|s| ColumnValue::Text(query::fold(s)))
         }

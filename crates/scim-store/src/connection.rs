@@ -159,20 +159,34 @@ macro_rules! on_conn {
 
 /// Runs `f` in a transaction. Writes on SQLite take the write lock at `BEGIN IMMEDIATE`, so two
 /// writers queue on `busy_timeout` instead of failing when a read turns into a write.
+///
+/// A PostgreSQL write for a tenant (`tenant` given) first takes that tenant's advisory lock in
+/// shared mode, in the same round trip as `BEGIN`; a change to the tenant's extension columns
+/// takes it exclusively. So such a change waits for the tenant's writes in flight, and writes
+/// that start after it wait for it to commit: no write lands between stripping an attribute's
+/// values and dropping its column, and lock order is the same everywhere (no deadlock).
 pub fn transaction<T, E>(
     conn: &mut AnyConnection,
     write: bool,
+    tenant: Option<&str>,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
 ) -> Result<T, E>
 where
     E: From<Error>,
 {
     let db = |e: diesel::result::Error| E::from(Error::from(e));
-    match conn {
-        AnyConnection::Sqlite(c) if write => {
+    match (&mut *conn, tenant) {
+        (AnyConnection::Sqlite(c), _) if write => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").map_err(db)?;
         }
-        _ => AnyConnection::begin_transaction(conn).map_err(db)?,
+        // Tenant ids are server-generated (UUIDs); anything else gets no lock text.
+        (AnyConnection::Postgres(c), Some(t))
+            if write && t.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '-') =>
+        {
+            let begin = format!("BEGIN; SELECT pg_advisory_xact_lock_shared(hashtext('{t}'))");
+            AnsiTransactionManager::begin_transaction_sql(c, &begin).map_err(db)?;
+        }
+        (conn, _) => AnyConnection::begin_transaction(conn).map_err(db)?,
     }
     match f(conn) {
         Ok(value) => {

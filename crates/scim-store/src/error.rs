@@ -37,9 +37,20 @@ impl From<Error> for scim_core::Error {
             ))
             | Error::Pool(_)
             | Error::Connection(_) => scim_core::Error::Unavailable(Box::new(e)),
-            // SQLite reports a writer it waited on too long as "database is locked".
+            // SQLite reports a writer it waited on too long as "database is locked". A missing
+            // table or column can only be a tenant extension's, dropped by a schema change
+            // that committed after this request read the catalog (the server's own tables are
+            // checked at start): the request may simply be sent again.
             Error::Diesel(DieselError::DatabaseError(DatabaseErrorKind::Unknown, ref info))
-                if info.message().contains("database is locked") =>
+                if [
+                    "database is locked",
+                    "no such column",
+                    "no such table",
+                    "has no column",
+                ]
+                .iter()
+                .any(|m| info.message().contains(m))
+                    || info.message().ends_with("does not exist") =>
             {
                 scim_core::Error::Unavailable(Box::new(e))
             }

@@ -20,6 +20,9 @@ use crate::schema::extensions;
 use crate::sql_filter::{Dialect, Part, Sql, json_path, name, pg_path};
 use crate::tx::DieselTx;
 
+/// Columns one extension table may ever have been given, removed ones included.
+const MAX_COLUMNS: i64 = 1000;
+
 /// A catalog row: resource type, table, next column number, document, columns.
 type CatalogRow = (String, String, i64, String, String);
 
@@ -271,6 +274,14 @@ pub fn apply(
             (table, 1)
         }
     };
+    if next_column + i64::try_from(added.len()).unwrap_or(i64::MAX) > MAX_COLUMNS {
+        // Dropped columns still count against PostgreSQL's 1,600 per table.
+        return Err(Error::InvalidValue(format!(
+            "the extension \"{}\" has used up its {MAX_COLUMNS} columns (removed attributes \
+             count); remove the extension and declare it again",
+            schema.id
+        )));
+    }
     schema.table = Some(table.clone());
     for attr in &mut schema.attributes {
         if !added.contains(&attr.name) {
@@ -336,6 +347,7 @@ pub fn remove(
         tenant,
         resources: table_of(kind),
         urn: &schema.id,
+        at: scim_core::render::timestamp(&by.at),
     };
     let Some(attribute) = attribute else {
         strip.run(conn, None, &format!("SELECT id FROM {table}"))?;
@@ -389,12 +401,14 @@ pub fn remove(
     Ok(true)
 }
 
-/// Takes an extension, or one of its attributes, out of stored resource documents.
+/// Takes an extension, or one of its attributes, out of stored resource documents; each
+/// changed resource gets a new version and `lastModified`, so delta syncs see the change.
 struct Strip<'a> {
     dialect: Dialect,
     tenant: &'a str,
     resources: &'static str,
     urn: &'a str,
+    at: String,
 }
 
 impl Strip<'_> {
@@ -434,8 +448,10 @@ impl Strip<'_> {
         };
         let mut sql = Sql::default();
         sql.push(&format!(
-            "UPDATE {t} SET {set}, version = version + 1 WHERE tenant_id = "
+            "UPDATE {t} SET {set}, version = version + 1, last_modified = "
         ))
+        .bind(Part::Str(self.at.clone()))
+        .push(" WHERE tenant_id = ")
         .bind(Part::Str(self.tenant.to_owned()))
         .push(&format!(" AND id IN ({ids})"));
         sql.execute(conn).map_err(db)?;

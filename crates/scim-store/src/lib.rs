@@ -56,7 +56,18 @@ impl DieselStore {
         f: impl FnOnce(&mut AnyConnection) -> scim_core::Result<T>,
     ) -> scim_core::Result<T> {
         let mut conn = self.conn()?;
-        connection::transaction(&mut conn, write, f)
+        connection::transaction(&mut conn, write, None, f)
+    }
+
+    /// `run` for a tenant's data: writes hold the tenant's schema lock in shared mode.
+    fn run_for<T>(
+        &self,
+        tenant: &TenantId,
+        write: bool,
+        f: impl FnOnce(&mut AnyConnection) -> scim_core::Result<T>,
+    ) -> scim_core::Result<T> {
+        let mut conn = self.conn()?;
+        connection::transaction(&mut conn, write, Some(tenant.as_str()), f)
     }
 }
 
@@ -80,7 +91,7 @@ impl Store for DieselStore {
         tenant: &TenantId,
         f: impl FnOnce(&mut dyn Tx) -> scim_core::Result<T>,
     ) -> scim_core::Result<T> {
-        self.run(true, |conn| {
+        self.run_for(tenant, true, |conn| {
             f(&mut tx::DieselTx {
                 conn,
                 tenant: tenant.0.clone(),

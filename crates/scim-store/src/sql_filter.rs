@@ -459,6 +459,7 @@ impl Renderer<'_> {
             Operand::Str(s) => Part::Str(s.clone()),
             Operand::Bool(b) => Part::Bool(*b),
             Operand::Num(n) => Part::Num(*n),
+            Operand::Int(n) => Part::Int(*n),
         };
         let pattern = match (op, value) {
             (CompareOp::Co, Operand::Str(s)) => Some(format!("%{}%", escape_like(s))),

@@ -15,6 +15,7 @@ backends!(
     reimport_updates_only_the_columns_given,
     export_reimports_unchanged,
     import_over_http_needs_the_admin_scope,
+    extension_attributes_are_columns_of_import_and_export,
 );
 
 const PEOPLE: &str = "\
@@ -260,4 +261,130 @@ fn import_over_http_needs_the_admin_scope(backend: Backend) {
         .header("Content-Type", "application/json")
         .body(Some("{}"));
     r.assert_error(415, None);
+}
+
+/// Tenant extension attributes are CSV columns by name (`URN:name` where the name alone is
+/// taken), typed from the declaration, and exported in the same form so the file round-trips.
+fn extension_attributes_are_columns_of_import_and_export(backend: Backend) {
+    const ACME: &str = "urn:example:acme:2.0:User";
+    const OTHER: &str = "urn:example:other:2.0:User";
+    let s = Server::start(backend);
+    for (urn, attributes) in [
+        (
+            ACME,
+            serde_json::json!([
+                {"name": "badge", "type": "integer", "uniqueness": "server"},
+                {"name": "contractor", "type": "boolean"},
+                {"name": "hired", "type": "dateTime"},
+                {"name": "title", "type": "string"}
+            ]),
+        ),
+        (
+            OTHER,
+            serde_json::json!([{"name": "badge", "type": "string"}]),
+        ),
+    ] {
+        let r = s.put(
+            &format!("//admin/v1/extensions/User/{urn}"),
+            &serde_json::json!({ "attributes": attributes }),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let dir = TempDir::new();
+    let file = write(
+        &dir,
+        "people.csv",
+        &format!(
+            "first_name,last_name,email,{ACME}:badge,contractor,hired,{ACME}:title,{OTHER}:badge\n\
+             Ada,Lovelace,ada@example.com,7,yes,2020-01-01T09:00:00Z,Countess,B-7\n\
+             Bob,Byron,bob@example.com,seven,no,,,\n\
+             Cy,Young,cy@example.com,7,,,,\n\
+             Dee,Doe,dee@example.com,,false,,,\n"
+        ),
+    );
+    let out = cli(&s, &["import", &file, "--tenant", "default"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("line 3:") && stderr.contains("must be an integer"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("line 4:") && stderr.contains("unique"),
+        "{stderr}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("created 2, updated 0, failed 2"),
+        "{stderr}"
+    );
+    let ada = user(&s, "ada@example.com");
+    assert_eq!(
+        ada[ACME],
+        serde_json::json!({"badge": 7, "contractor": true, "hired": "2020-01-01T09:00:00Z",
+                           "title": "Countess"})
+    );
+    assert_eq!(ada[OTHER], serde_json::json!({"badge": "B-7"}));
+    assert_eq!(ada["schemas"].as_array().unwrap().len(), 3);
+    // Typed columns: the imported values filter like any.
+    let r = s.get(&format!("/Users?filter={ACME}:badge%20ge%207"));
+    assert_eq!(r.body["totalResults"], 1, "{}", r.text);
+
+    // An unknown column is refused before any row; a plain name used by two extensions is too.
+    for header in [
+        "first_name,last_name,email,shoe_size",
+        "first_name,last_name,email,badge",
+    ] {
+        let bad = write(&dir, "bad.csv", &format!("{header}\nA,B,a@b.c,1\n"));
+        let out = cli(&s, &["import", &bad, "--tenant", "default"]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("unknown column"));
+    }
+
+    // Export writes the extension columns after the standard ones and re-imports unchanged.
+    let exported = String::from_utf8(cli(&s, &["export", "--tenant", "default"]).stdout).unwrap();
+    let header = exported.lines().next().unwrap();
+    assert_eq!(
+        header,
+        format!(
+            "first_name,last_name,email,external_id,display_name,title,department,phone,active,\
+             groups,{ACME}:badge,contractor,hired,{ACME}:title,{OTHER}:badge"
+        )
+    );
+    assert!(
+        exported.contains(",7,true,2020-01-01T09:00:00Z,Countess,B-7"),
+        "{exported}"
+    );
+    assert!(
+        exported.contains("Dee,Doe,dee@example.com,,,,,,,,,false,,,\n"),
+        "{exported}"
+    );
+    assert!(cli(&s, &["tenant", "create", "copy"]).status.success());
+    let admin = crate::cli::token(&s, "copy", &["--scope", "admin"]).0;
+    for (urn, body) in [
+        (
+            ACME,
+            s.get(&format!("//admin/v1/extensions/User/{ACME}")).body,
+        ),
+        (
+            OTHER,
+            s.get(&format!("//admin/v1/extensions/User/{OTHER}")).body,
+        ),
+    ] {
+        let r = crate::cli::with(
+            &s,
+            &admin,
+            "PUT",
+            &format!("//admin/v1/extensions/User/{urn}"),
+        )
+        .json(&body);
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let again = write(&dir, "export.csv", &exported);
+    let out = cli(&s, &["import", &again, "--tenant", "copy"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let round = String::from_utf8(cli(&s, &["export", "--tenant", "copy"]).stdout).unwrap();
+    assert_eq!(round, exported);
 }

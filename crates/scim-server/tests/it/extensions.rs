@@ -19,6 +19,9 @@ backends!(
     groups_take_extensions_too,
     the_cli_applies_and_lists_extensions,
     bulk_operations_carry_extension_values,
+    characteristics_of_extension_attributes_are_enforced,
+    edge_values_urn_case_and_paging,
+    removing_an_attribute_while_writers_set_it_leaves_no_orphan,
 );
 
 const ACME: &str = "urn:example:acme:2.0:User";
@@ -518,6 +521,10 @@ fn removing_an_attribute_or_extension_removes_its_values(backend: Backend) {
     assert_eq!(b.body["schemas"], json!([USER]));
     assert!(b.body.get(ACME).is_none());
     assert_ne!(b.header("etag"), before.header("etag"));
+    assert_ne!(
+        b.body["meta"]["lastModified"], before.body["meta"]["lastModified"],
+        "delta syncs by lastModified must see the change"
+    );
     s.get(&format!(
         "/Users?filter={}",
         urlencode(&format!("{ACME}:badge eq 1"))
@@ -614,14 +621,19 @@ fn groups_take_extensions_too(backend: Backend) {
         &s,
         "Group",
         TEAM,
-        json!([{"name": "budget", "type": "integer"}, {"name": "site", "type": "string"}]),
+        json!([
+            {"name": "budget", "type": "integer"},
+            {"name": "site", "type": "string"},
+            {"name": "code", "type": "string", "uniqueness": "server"}
+        ]),
     );
     assert_eq!(r.status, 201, "{}", r.text);
     let rt = s.get("/ResourceTypes/Group");
     assert_eq!(rt.body["schemaExtensions"][0]["schema"], TEAM);
     let r = s.post(
         "/Groups",
-        &json!({"schemas": [GROUP, TEAM], "displayName": "Ops", TEAM: {"budget": 100, "site": "Lyon"}}),
+        &json!({"schemas": [GROUP, TEAM], "displayName": "Ops",
+                TEAM: {"budget": 100, "site": "Lyon", "code": "OPS"}}),
     );
     assert_eq!(r.status, 201, "{}", r.text);
     let id = r.body["id"].as_str().unwrap().to_owned();
@@ -638,11 +650,17 @@ fn groups_take_extensions_too(backend: Backend) {
         &json!({"schemas": [GROUP, ACME], "displayName": "X"}),
     )
     .assert_error(400, Some("invalidValue"));
-    // Deleting the group deletes its extension row with it.
+    // The unique code is taken while the group lives...
+    s.post(
+        "/Groups",
+        &json!({"schemas": [GROUP, TEAM], "displayName": "Ops2", TEAM: {"code": "ops"}}),
+    )
+    .assert_error(409, Some("uniqueness"));
+    // ... and deleting the group deletes its extension row with it, freeing the code.
     assert_eq!(s.delete(&format!("/Groups/{id}")).status, 204);
     let r = s.post(
         "/Groups",
-        &json!({"schemas": [GROUP, TEAM], "displayName": "Ops", TEAM: {"budget": 1}}),
+        &json!({"schemas": [GROUP, TEAM], "displayName": "Ops", TEAM: {"code": "OPS"}}),
     );
     assert_eq!(r.status, 201, "{}", r.text);
 }
@@ -732,4 +750,168 @@ fn bulk_operations_carry_extension_values(backend: Backend) {
         names(&s, &format!("{ACME}:badge pr"), "&sortBy=userName"),
         ["ann", "cid"]
     );
+}
+
+fn characteristics_of_extension_attributes_are_enforced(backend: Backend) {
+    let s = Server::start(backend);
+    const HR: &str = "urn:example:hr:2.0:User";
+    // readOnly has no writer in a tenant extension: refused.
+    declare(
+        &s,
+        "User",
+        HR,
+        json!([{"name": "a", "type": "string", "mutability": "readOnly"}]),
+    )
+    .assert_error(400, Some("invalidValue"));
+    let r = declare(
+        &s,
+        "User",
+        HR,
+        json!([
+            {"name": "employeeId", "type": "string", "required": true, "mutability": "immutable"},
+            {"name": "pin", "type": "string", "mutability": "writeOnly"},
+            {"name": "notes", "type": "string", "returned": "request"}
+        ]),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    // writeOnly is never returned (RFC 7643 §7).
+    assert_eq!(r.body["attributes"][1]["returned"], "never");
+    let body = |v: Value| json!({"schemas": [USER, HR], "userName": "ann", HR: v});
+    // required: the extension, once present, must carry it.
+    s.post("/Users", &body(json!({"notes": "x"})))
+        .assert_error(400, Some("invalidValue"));
+    let r = s.post(
+        "/Users",
+        &body(json!({"employeeId": "E1", "pin": "1234", "notes": "n"})),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let id = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        r.body[HR],
+        json!({"employeeId": "E1"}),
+        "writeOnly and request-only hidden"
+    );
+    let r = s.get(&format!("/Users/{id}?attributes={HR}:notes"));
+    assert_eq!(r.body[HR], json!({"notes": "n"}));
+    // writeOnly cannot be filtered (it would reveal the value).
+    s.get(&format!(
+        "/Users?filter={}",
+        urlencode(&format!("{HR}:pin eq \"1234\""))
+    ))
+    .assert_error(400, Some("invalidFilter"));
+    // immutable: set once, then never changed.
+    s.req("PATCH", &format!("/Users/{id}"))
+        .json(&json!({"schemas": [PATCH], "Operations": [
+            {"op": "replace", "path": format!("{HR}:employeeId"), "value": "E2"}]}))
+        .assert_error(400, Some("mutability"));
+    let r = s.put(&format!("/Users/{id}"), &body(json!({"employeeId": "E1"})));
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+fn edge_values_urn_case_and_paging(backend: Backend) {
+    let s = Server::start(backend);
+    declare_acme(&s);
+    // An empty string is no value: not present.
+    create(&s, "ann", json!({"costCenter": "", "badge": 1}));
+    create(&s, "bob", json!({"costCenter": ""}));
+    assert!(names(&s, &format!("{ACME}:costCenter pr"), "").is_empty());
+    // dateTime without an offset (UTC) and with fractions compare as instants.
+    create(
+        &s,
+        "cid",
+        json!({"badge": 2, "hired": "2020-05-05T10:00:00.250"}),
+    );
+    create(
+        &s,
+        "dan",
+        json!({"badge": 3, "hired": "2020-05-05T12:00:00.5+02:00"}),
+    );
+    assert_eq!(
+        names(
+            &s,
+            &format!("{ACME}:hired gt \"2020-05-05T10:00:00.2Z\""),
+            "&sortBy=userName"
+        ),
+        ["cid", "dan"]
+    );
+    assert_eq!(
+        names(
+            &s,
+            &format!("{ACME}:hired lt \"2020-05-05T10:00:00.3Z\""),
+            ""
+        ),
+        ["cid"]
+    );
+    // The URN is matched regardless of case, in filters, PATCH paths and declarations.
+    let upper = ACME.to_uppercase();
+    assert_eq!(names(&s, &format!("{upper}:BADGE eq 1"), ""), ["ann"]);
+    let r = declare(
+        &s,
+        "User",
+        &upper,
+        json!([{"name": "extra", "type": "string"}]),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(s.get("//admin/v1/extensions").body["totalResults"], 1);
+    // Sorting pages by an extension attribute neither repeats nor skips.
+    for i in 10..25 {
+        create(&s, &format!("u{i}"), json!({"rate": f64::from(i % 4)}));
+    }
+    let mut seen = Vec::new();
+    for start in [1, 6, 11, 16] {
+        seen.extend(names(
+            &s,
+            &format!("{ACME}:rate pr"),
+            &format!("&sortBy={ACME}:rate&startIndex={start}&count=5"),
+        ));
+    }
+    assert_eq!(seen.len(), 15, "{seen:?}");
+    let mut unique = seen.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), 15, "{seen:?}");
+}
+
+/// Writers setting an attribute while it is removed: each write lands before the removal (and
+/// is stripped with the rest) or fails cleanly after it (400, or 503 to retry); none leaves a
+/// value behind that the schema no longer has, and no request fails with 500.
+fn removing_an_attribute_while_writers_set_it_leaves_no_orphan(backend: Backend) {
+    let s = Server::start(backend);
+    declare_acme(&s);
+    let ids: Vec<String> = (0..8)
+        .map(|i| create(&s, &format!("w{i}"), json!({"costCenter": "keep"})))
+        .collect();
+    let statuses = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for (t, id) in ids.iter().enumerate() {
+            let (s, statuses) = (&s, &statuses);
+            scope.spawn(move || {
+                for n in 0..15 {
+                    let badge = i64::try_from(t * 100 + n).unwrap();
+                    let r = s.req("PATCH", &format!("/Users/{id}")).json(&json!({
+                        "schemas": [PATCH],
+                        "Operations": [{"op": "replace", "path": format!("{ACME}:badge"),
+                                        "value": badge}]}));
+                    statuses.lock().unwrap().push(r.status);
+                }
+            });
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        let r = s.delete(&format!("//admin/v1/extensions/User/{ACME}/badge"));
+        assert_eq!(r.status, 204, "{}", r.text);
+    });
+    let statuses = statuses.into_inner().unwrap();
+    assert!(
+        statuses.iter().all(|s| matches!(s, 200 | 400 | 503)),
+        "{statuses:?}"
+    );
+    for id in &ids {
+        let u = s.get(&format!("/Users/{id}"));
+        assert_eq!(u.body[ACME], json!({"costCenter": "keep"}), "{}", u.text);
+        // Every user can still be changed: nothing stored is outside the schema.
+        let r = s.req("PATCH", &format!("/Users/{id}")).json(&json!({
+            "schemas": [PATCH],
+            "Operations": [{"op": "replace", "path": "displayName", "value": "ok"}]}));
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
 }
