@@ -190,81 +190,65 @@ fn target(path: &str) -> Result<(ResourceKind, Option<&str>)> {
     Ok((kind, id.filter(|id| !id.is_empty())))
 }
 
+/// What the operations run so far have produced: kept apart from the transaction's work, so a
+/// batch the store runs twice (`Store::write_batch`) counts once.
+#[derive(Clone, Default)]
+struct Progress {
+    /// bulkId -> the id created for it.
+    created: HashMap<String, String>,
+    /// bulkIds whose creation failed.
+    failed: Vec<String>,
+    /// Results by operation index.
+    results: Vec<(usize, Value)>,
+    /// Operations waiting for a reference to resolve.
+    waiting: Vec<usize>,
+    /// Failed operations.
+    errors: usize,
+    /// Whether any operation finished in this round.
+    progressed: bool,
+    /// `failOnErrors` was reached.
+    stop: bool,
+}
+
 /// Runs a BulkRequest and returns the BulkResponse.
 pub fn run<S: Store>(service: &Service<'_, S>, body: Value, limits: &BulkLimits) -> Result<Value> {
     let (ops, fail_on_errors) = parse(body, limits)?;
-    let mut created: HashMap<String, String> = HashMap::new();
-    let mut failed_ids: Vec<String> = Vec::new();
     let mut results: Vec<Option<Value>> = vec![None; ops.len()];
     let mut pending: Vec<usize> = (0..ops.len()).collect();
-    let mut errors = 0;
-    let mut stop = false;
+    let mut done = Progress::default();
     // Results carry status, location and version only: render no more than the id.
     let full = Projection::parse(service.registry, Some("id"), None)?;
-    while !pending.is_empty() && !stop {
-        let mut progressed = false;
-        let mut waiting = Vec::new();
-        let mut next = 0;
-        while next < pending.len() && !stop {
-            // Operations run in transactions of at most BATCH savepoints: one commit for many
-            // operations, and few enough subtransactions that PostgreSQL's visibility checks
-            // stay cheap (past 64 in one transaction they spill to a shared cache).
-            service.store.write(service.tenant, |tx| {
-                let mut ran = 0;
-                while ran < BATCH && next < pending.len() && !stop {
-                    let Some(&i) = pending.get(next) else { break };
-                    next += 1;
+    while !pending.is_empty() && !done.stop {
+        done.progressed = false;
+        done.waiting.clear();
+        // Operations run in transactions of at most BATCH savepoints: one commit for many
+        // operations, and few enough subtransactions that PostgreSQL's visibility checks
+        // stay cheap (past 64 in one transaction they spill to a shared cache).
+        for batch in pending.chunks(BATCH) {
+            if done.stop {
+                break;
+            }
+            done = service.store.write_batch(service.tenant, |tx| {
+                let mut p = done.clone();
+                for &i in batch {
+                    if p.stop {
+                        break;
+                    }
                     let Some(op) = ops.get(i) else { continue };
-                    let mut refs: Vec<String> = op
-                        .path
-                        .split('/')
-                        .filter_map(|seg| seg.strip_prefix("bulkId:"))
-                        .map(str::to_owned)
-                        .collect();
-                    if let Some(data) = &op.data {
-                        references(data, &mut refs);
-                    }
-                    if refs.iter().any(|r| failed_ids.contains(r)) {
-                        // A resource this operation needs was never created.
-                        let e = Error::Conflict(
-                            "a bulkId this operation references failed to be created".into(),
-                        );
-                        record(&mut results, i, failure(op, &e, 409));
-                        errors += 1;
-                        progressed = true;
-                    } else if refs.iter().all(|r| created.contains_key(r)) {
-                        ran += 1;
-                        let outcome = execute(service, tx, op, &created, &full);
-                        if let (Ok((_, id, _)), Some(bulk_id)) = (&outcome, &op.bulk_id)
-                            && op.method == Method::Post
-                        {
-                            created.insert(bulk_id.clone(), id.clone());
-                        }
-                        let result = match outcome {
-                            Ok((status, id, version)) => success(op, status, &id, version, service),
-                            Err(e) => {
-                                errors += 1;
-                                if let Some(b) = &op.bulk_id {
-                                    failed_ids.push(b.clone());
-                                }
-                                failure(op, &e, e.status())
-                            }
-                        };
-                        record(&mut results, i, result);
-                        progressed = true;
-                    } else {
-                        waiting.push(i);
-                    }
-                    if fail_on_errors.is_some_and(|limit| errors >= limit) {
-                        stop = true;
+                    step(service, tx, op, i, &full, &mut p);
+                    if fail_on_errors.is_some_and(|limit| p.errors >= limit) {
+                        p.stop = true;
                     }
                 }
-                Ok(())
+                Ok(p)
             })?;
+            for (i, value) in done.results.drain(..) {
+                record(&mut results, i, value);
+            }
         }
-        if !progressed && !stop {
+        if !done.progressed && !done.stop {
             // Unknown bulkIds or a cycle of references: nothing more can be resolved.
-            for &i in &waiting {
+            for &i in &done.waiting {
                 if let Some(op) = ops.get(i) {
                     let e = Error::Conflict(
                         "bulkId references that cannot be resolved (unknown or circular)".into(),
@@ -274,12 +258,61 @@ pub fn run<S: Store>(service: &Service<'_, S>, body: Value, limits: &BulkLimits)
             }
             break;
         }
-        pending = waiting;
+        pending = std::mem::take(&mut done.waiting);
     }
     Ok(json!({
         "schemas": [BULK_RESPONSE],
         "Operations": results.into_iter().flatten().collect::<Vec<_>>(),
     }))
+}
+
+/// Runs operation `i` if every bulkId it references is resolved, fails it if one never will
+/// be, or leaves it waiting.
+fn step<S: Store>(
+    service: &Service<'_, S>,
+    tx: &mut dyn Tx,
+    op: &Operation,
+    i: usize,
+    full: &Projection,
+    p: &mut Progress,
+) {
+    let mut refs: Vec<String> = op
+        .path
+        .split('/')
+        .filter_map(|seg| seg.strip_prefix("bulkId:"))
+        .map(str::to_owned)
+        .collect();
+    if let Some(data) = &op.data {
+        references(data, &mut refs);
+    }
+    if refs.iter().any(|r| p.failed.contains(r)) {
+        // A resource this operation needs was never created.
+        let e = Error::Conflict("a bulkId this operation references failed to be created".into());
+        p.results.push((i, failure(op, &e, 409)));
+        p.errors += 1;
+        p.progressed = true;
+    } else if refs.iter().all(|r| p.created.contains_key(r)) {
+        let outcome = execute(service, tx, op, &p.created, full);
+        if let (Ok((_, id, _)), Some(bulk_id)) = (&outcome, &op.bulk_id)
+            && op.method == Method::Post
+        {
+            p.created.insert(bulk_id.clone(), id.clone());
+        }
+        let result = match outcome {
+            Ok((status, id, version)) => success(op, status, &id, version, service),
+            Err(e) => {
+                p.errors += 1;
+                if let Some(b) = &op.bulk_id {
+                    p.failed.push(b.clone());
+                }
+                failure(op, &e, e.status())
+            }
+        };
+        p.results.push((i, result));
+        p.progressed = true;
+    } else {
+        p.waiting.push(i);
+    }
 }
 
 /// Stores the result of operation `i` (results are returned in request order).

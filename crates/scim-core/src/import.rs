@@ -302,7 +302,7 @@ fn import_chunk<S: Store>(
     dry_run: bool,
 ) -> Result<Vec<Result<Outcome>>> {
     let minimal = Projection::parse(service.registry, Some("id"), None)?;
-    service.store.write(service.tenant, |tx| {
+    service.store.write_batch(service.tenant, |tx| {
         let mut outcomes = Vec::with_capacity(rows.len());
         for (_, row) in rows {
             outcomes.push(match row {

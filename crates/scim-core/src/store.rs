@@ -123,6 +123,15 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn read<T>(&self, tenant: &TenantId, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T>;
     /// Runs `f` in a write transaction scoped to `tenant`; any error rolls everything back.
     fn write<T>(&self, tenant: &TenantId, f: impl FnOnce(&mut dyn Tx) -> Result<T>) -> Result<T>;
+    /// `write` for a batch of operations, each in `Tx::savepoint`. A store may first run `f`
+    /// with its savepoints elided, and, when one of them would have had to undo writes, roll
+    /// back and run `f` again with real savepoints: so `f` must keep its effects local until
+    /// it returns.
+    fn write_batch<T>(
+        &self,
+        tenant: &TenantId,
+        f: impl FnMut(&mut dyn Tx) -> Result<T>,
+    ) -> Result<T>;
     /// Checks that the database answers.
     fn ping(&self) -> Result<()>;
     /// Creates a tenant; a taken name gives `Error::Uniqueness`.

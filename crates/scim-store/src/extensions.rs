@@ -208,12 +208,8 @@ fn audit(
     event: (&str, &str, Vec<String>),
 ) -> Result<(), Error> {
     let (action, urn, attributes) = event;
-    DieselTx {
-        conn,
-        tenant: tenant.to_owned(),
-        write: true,
-    }
-    .audit(&AuditEvent {
+    let mut tx = DieselTx::new(conn, tenant, true);
+    tx.audit(&AuditEvent {
         id: scim_core::resource::new_id(),
         at: scim_core::render::timestamp(&by.at),
         actor: by.actor.to_owned(),
@@ -221,7 +217,8 @@ fn audit(
         resource_type: "Schema".into(),
         resource_id: urn.to_owned(),
         attributes,
-    })
+    })?;
+    tx.flush()
 }
 
 /// Declares or extends an extension: new attributes get a column and an index, changed

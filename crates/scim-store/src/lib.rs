@@ -78,11 +78,7 @@ impl Store for DieselStore {
         f: impl FnOnce(&mut dyn Tx) -> scim_core::Result<T>,
     ) -> scim_core::Result<T> {
         self.run(false, |conn| {
-            f(&mut tx::DieselTx {
-                conn,
-                tenant: tenant.0.clone(),
-                write: false,
-            })
+            f(&mut tx::DieselTx::new(conn, tenant.as_str(), false))
         })
     }
 
@@ -92,12 +88,35 @@ impl Store for DieselStore {
         f: impl FnOnce(&mut dyn Tx) -> scim_core::Result<T>,
     ) -> scim_core::Result<T> {
         self.run_for(tenant, true, |conn| {
-            f(&mut tx::DieselTx {
-                conn,
-                tenant: tenant.0.clone(),
-                write: true,
-            })
+            let mut tx = tx::DieselTx::new(conn, tenant.as_str(), true);
+            let value = f(&mut tx)?;
+            tx.flush()?;
+            Ok(value)
         })
+    }
+
+    fn write_batch<T>(
+        &self,
+        tenant: &TenantId,
+        mut f: impl FnMut(&mut dyn Tx) -> scim_core::Result<T>,
+    ) -> scim_core::Result<T> {
+        let mut poisoned = false;
+        let optimistic = self.run_for(tenant, true, |conn| {
+            let mut tx = tx::DieselTx::new(conn, tenant.as_str(), true).optimistic();
+            let value = f(&mut tx);
+            if tx.poisoned() {
+                poisoned = true;
+                // Rolls the whole batch back; it runs again below, with savepoints.
+                return Err(scim_core::Error::internal_msg("batch needs savepoints"));
+            }
+            let value = value?;
+            tx.flush()?;
+            Ok(value)
+        });
+        if !poisoned {
+            return optimistic;
+        }
+        self.write(tenant, f)
     }
 
     fn ping(&self) -> scim_core::Result<()> {

@@ -31,6 +31,15 @@ pub struct DieselTx<'a> {
     /// PostgreSQL, so concurrent read-modify-write requests queue instead of conflicting.
     /// (SQLite write transactions already hold the database lock from `BEGIN IMMEDIATE`.)
     pub write: bool,
+    /// Audit events not yet inserted: `flush` writes them in one statement before commit.
+    audit: Vec<AuditEvent>,
+    /// Savepoints are elided (see `optimistic`).
+    optimistic: bool,
+    /// Write statements run so far.
+    writes: u64,
+    /// An elided savepoint failed after writing: the transaction must be rolled back and the
+    /// batch run again with real savepoints.
+    poisoned: bool,
 }
 
 #[derive(Queryable)]
@@ -180,7 +189,63 @@ SELECT g.id AS group_id, g.display_name AS display_name,
 FROM ancestors a JOIN groups g ON g.tenant_id = $1 AND g.id = a.group_id
 ORDER BY g.id";
 
-impl DieselTx<'_> {
+impl<'a> DieselTx<'a> {
+    /// A transaction on `conn` for `tenant`.
+    pub fn new(conn: &'a mut AnyConnection, tenant: &str, write: bool) -> DieselTx<'a> {
+        DieselTx {
+            conn,
+            tenant: tenant.to_owned(),
+            write,
+            audit: Vec::new(),
+            optimistic: false,
+            writes: 0,
+            poisoned: false,
+        }
+    }
+
+    /// A batch transaction whose savepoints are elided: most operations of a batch succeed,
+    /// and SAVEPOINT and RELEASE are two round trips each on PostgreSQL. An operation that fails
+    /// before writing anything needs no undo; one that fails after writing poisons the
+    /// transaction, and the caller runs the batch again with real savepoints.
+    pub fn optimistic(mut self) -> Self {
+        self.optimistic = true;
+        self
+    }
+
+    /// Whether an elided savepoint would have had to undo writes.
+    pub fn poisoned(&self) -> bool {
+        self.poisoned
+    }
+
+    /// Inserts the buffered audit events, many rows per statement.
+    pub fn flush(&mut self) -> Result<(), Error> {
+        let events = std::mem::take(&mut self.audit);
+        for chunk in events.chunks(CHUNK) {
+            let rows = chunk
+                .iter()
+                .map(|e| {
+                    Ok((
+                        audit_events::tenant_id.eq(&self.tenant),
+                        audit_events::id.eq(&e.id),
+                        audit_events::at.eq(&e.at),
+                        audit_events::actor.eq(&e.actor),
+                        audit_events::action.eq(&e.action),
+                        audit_events::resource_type.eq(&e.resource_type),
+                        audit_events::resource_id.eq(&e.resource_id),
+                        audit_events::attributes.eq(to_json(&e.attributes)?),
+                    ))
+                })
+                .collect::<Result<Vec<_>, Error>>()?;
+            crate::on_conn!(&mut *self.conn, |c| {
+                diesel::insert_into(audit_events::table)
+                    .values(&rows)
+                    .execute(c)
+            })
+            .map_err(db)?;
+        }
+        Ok(())
+    }
+
     fn replace_emails(&mut self, user_id: &str, emails: &[String]) -> Result<(), Error> {
         diesel::delete(
             user_emails::table
@@ -261,6 +326,7 @@ const GROUP_NAME_TAKEN: &str = "a Group with this displayName already exists";
 
 impl Tx for DieselTx<'_> {
     fn insert(&mut self, w: &WriteRecord) -> Result<(), Error> {
+        self.writes += 1;
         match w.record.kind {
             ResourceKind::User => {
                 let row = user_write(&self.tenant, w)?;
@@ -323,6 +389,7 @@ impl Tx for DieselTx<'_> {
     }
 
     fn update(&mut self, w: &WriteRecord, expected_version: i64) -> Result<(), Error> {
+        self.writes += 1;
         let id = w.record.id.as_str();
         // The version condition makes concurrent writers serialise: only one sees its
         // expected version, the other changes no row.
@@ -374,6 +441,7 @@ impl Tx for DieselTx<'_> {
     }
 
     fn delete(&mut self, kind: ResourceKind, id: &str) -> Result<bool, Error> {
+        self.writes += 1;
         // Memberships first, in the same transaction: as a member, and (for groups) as a group.
         diesel::delete(
             group_members::table
@@ -538,6 +606,7 @@ impl Tx for DieselTx<'_> {
     }
 
     fn add_members(&mut self, group_id: &str, members: &[MemberRef]) -> Result<usize, Error> {
+        self.writes += 1;
         let mut added = 0;
         for chunk in members.chunks(CHUNK) {
             let rows: Vec<_> = chunk
@@ -565,6 +634,7 @@ impl Tx for DieselTx<'_> {
     }
 
     fn remove_members(&mut self, group_id: &str, ids: Option<&[String]>) -> Result<usize, Error> {
+        self.writes += 1;
         let scope = || {
             group_members::table
                 .filter(group_members::tenant_id.eq(&self.tenant))
@@ -583,19 +653,8 @@ impl Tx for DieselTx<'_> {
     }
 
     fn audit(&mut self, e: &AuditEvent) -> Result<(), Error> {
-        diesel::insert_into(audit_events::table)
-            .values((
-                audit_events::tenant_id.eq(&self.tenant),
-                audit_events::id.eq(&e.id),
-                audit_events::at.eq(&e.at),
-                audit_events::actor.eq(&e.actor),
-                audit_events::action.eq(&e.action),
-                audit_events::resource_type.eq(&e.resource_type),
-                audit_events::resource_id.eq(&e.resource_id),
-                audit_events::attributes.eq(to_json(&e.attributes)?),
-            ))
-            .execute(self.conn)
-            .map_err(db)?;
+        // Written with the transaction's other events at its end (`flush`).
+        self.audit.push(e.clone());
         Ok(())
     }
 
@@ -649,28 +708,47 @@ impl Tx for DieselTx<'_> {
         &mut self,
         f: &mut dyn FnMut(&mut dyn Tx) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let tenant = self.tenant.clone();
-        let write = self.write;
+        let events = self.audit.len();
+        if self.optimistic {
+            let writes = self.writes;
+            let result = f(self);
+            if let Err(e) = &result {
+                self.audit.truncate(events);
+                // A failed statement (or a write to undo) needs the real savepoint.
+                let database = matches!(
+                    e,
+                    Error::Uniqueness(_) | Error::Internal(_) | Error::Unavailable(_)
+                );
+                self.poisoned |= self.writes != writes || database;
+            }
+            return result;
+        }
+        let (tenant, write) = (self.tenant.clone(), self.write);
+        let mut audit = std::mem::take(&mut self.audit);
         let mut failure = None;
         // Inside the open transaction diesel's nested transaction is a SAVEPOINT.
         let done = self
             .conn
             .transaction::<(), diesel::result::Error, _>(|conn| {
-                f(&mut DieselTx {
-                    conn,
-                    tenant,
-                    write,
-                })
-                .map_err(|e| {
+                let mut nested = DieselTx::new(conn, &tenant, write);
+                nested.audit = std::mem::take(&mut audit);
+                let result = f(&mut nested);
+                audit = std::mem::take(&mut nested.audit);
+                result.map_err(|e| {
                     failure = Some(e);
                     diesel::result::Error::RollbackTransaction
                 })
             });
-        match (done, failure) {
+        self.audit = audit;
+        let result = match (done, failure) {
             (_, Some(e)) => Err(e),
             (Ok(()), None) => Ok(()),
             (Err(e), None) => Err(db(e)),
+        };
+        if result.is_err() {
+            self.audit.truncate(events);
         }
+        result
     }
 
     fn groups_of(&mut self, member_id: &str) -> Result<Vec<GroupRef>, Error> {
