@@ -294,7 +294,10 @@ fn attributes(
 }
 
 /// Imports a chunk of rows in one transaction, each row in its own savepoint: a bad row
-/// leaves nothing behind, and the chunk pays one commit instead of one per row.
+/// leaves nothing behind, and the chunk pays one commit instead of one per row. Group
+/// memberships are first added once per group for the whole chunk (one change to each group's
+/// row however many rows join it); should that fail, the chunk runs again joining row by row,
+/// so each row stays all or nothing. A dry run always goes row by row.
 fn import_chunk<S: Store>(
     service: &Service<'_, S>,
     rows: &[(u64, Result<Map<String, Value>>)],
@@ -302,27 +305,52 @@ fn import_chunk<S: Store>(
     dry_run: bool,
 ) -> Result<Vec<Result<Outcome>>> {
     let minimal = Projection::parse(service.registry, Some("id"), None)?;
-    service.store.write_batch(service.tenant, |tx| {
-        let mut outcomes = Vec::with_capacity(rows.len());
-        for (_, row) in rows {
-            outcomes.push(match row {
-                Ok(row) => import_row(service, tx, row, extensions, dry_run, &minimal),
-                Err(e) => Err(Error::InvalidSyntax(e.detail())),
-            });
-        }
-        Ok(outcomes)
-    })
+    let pass = |defer_joins: bool| {
+        service.store.write_batch(service.tenant, |tx| {
+            let mut outcomes = Vec::with_capacity(rows.len());
+            // Group name -> the users of this chunk joining it, in file order.
+            let mut joins: Vec<(String, Vec<String>)> = Vec::new();
+            for (_, row) in rows {
+                let outcome = match row {
+                    Ok(row) => {
+                        import_row(service, tx, row, extensions, dry_run, defer_joins, &minimal)
+                    }
+                    Err(e) => Err(Error::InvalidSyntax(e.detail())),
+                };
+                if let Ok((_, id, groups)) = &outcome {
+                    for group in groups {
+                        match joins.iter_mut().find(|(g, _)| g == group) {
+                            Some((_, users)) => users.push(id.clone()),
+                            None => joins.push((group.clone(), vec![id.clone()])),
+                        }
+                    }
+                }
+                outcomes.push(outcome.map(|(o, _, _)| o));
+            }
+            for (group, users) in &joins {
+                join(service, tx, users, group, &minimal)?;
+            }
+            Ok(outcomes)
+        })
+    };
+    if !dry_run && let Ok(outcomes) = pass(true) {
+        return Ok(outcomes);
+    }
+    pass(false)
 }
 
-/// Creates or updates one user and its group memberships, atomically.
+/// Creates or updates one user atomically, with its group memberships unless `defer_joins`
+/// (then they are returned for the caller to add). Returns the outcome, the user's id and the
+/// groups left to join.
 fn import_row<S: Store>(
     service: &Service<'_, S>,
     tx: &mut dyn Tx,
     row: &Map<String, Value>,
     extensions: &[(String, ExtensionColumn)],
     dry_run: bool,
+    defer_joins: bool,
     minimal: &Projection,
-) -> Result<Outcome> {
+) -> Result<(Outcome, String, Vec<String>)> {
     let attrs = attributes(row, extensions)?;
     let groups: Vec<String> = text(row, "groups")
         .map(|g| {
@@ -337,10 +365,12 @@ fn import_row<S: Store>(
     let mut outcome = None;
     let work = tx.savepoint(&mut |tx| {
         let (id, o) = upsert(service, tx, &user_name, &attrs, minimal)?;
-        for group in &groups {
-            join(service, tx, &id, group, minimal)?;
+        if !defer_joins {
+            for group in &groups {
+                join(service, tx, std::slice::from_ref(&id), group, minimal)?;
+            }
         }
-        outcome = Some(o);
+        outcome = Some((o, id));
         // A dry run does all the work, then undoes it.
         if dry_run {
             Err(Error::Conflict("dry run".into()))
@@ -352,7 +382,10 @@ fn import_row<S: Store>(
         (Err(Error::Conflict(_)), true) if outcome.is_some() => {}
         (other, _) => other?,
     }
-    outcome.ok_or_else(|| Error::internal_msg("import row produced no outcome"))
+    let (outcome, id) =
+        outcome.ok_or_else(|| Error::internal_msg("import row produced no outcome"))?;
+    let left = if defer_joins { groups } else { Vec::new() };
+    Ok((outcome, id, left))
 }
 
 /// The id of the user with this userName, if any.
@@ -425,11 +458,11 @@ fn upsert<S: Store>(
     }
 }
 
-/// Adds the user to the group of that name, creating the group when missing.
+/// Adds users to the group of that name, creating the group when missing.
 fn join<S: Store>(
     service: &Service<'_, S>,
     tx: &mut dyn Tx,
-    user: &str,
+    users: &[String],
     group: &str,
     proj: &Projection,
 ) -> Result<()> {
@@ -448,10 +481,14 @@ fn join<S: Store>(
                 .to_owned()
         }
     };
+    let members: Vec<Value> = users
+        .iter()
+        .map(|u| json!({"value": u, "type": "User"}))
+        .collect();
     let ops = [Operation {
         op: Op::Add,
         path: Some("members".into()),
-        value: Some(json!([{"value": user, "type": "User"}])),
+        value: Some(Value::Array(members)),
     }];
     service.patch_in(tx, ResourceKind::Group, &id, &ops, None, proj)?;
     Ok(())

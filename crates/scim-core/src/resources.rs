@@ -722,11 +722,28 @@ fn resolve_members(
     }
     let mut ids: Vec<String> = wanted.keys().map(|id| (*id).to_owned()).collect();
     ids.sort();
-    let users: HashSet<String> = tx.existing(ResourceKind::User, &ids)?.into_iter().collect();
-    let groups: HashSet<String> = tx
-        .existing(ResourceKind::Group, &ids)?
-        .into_iter()
-        .collect();
+    // Members whose type the client named are looked for in that table only.
+    let could_be = |kind: ResourceKind| -> Vec<String> {
+        ids.iter()
+            .filter(|id| {
+                wanted
+                    .get(id.as_str())
+                    .copied()
+                    .flatten()
+                    .is_none_or(|k| k == kind)
+            })
+            .cloned()
+            .collect()
+    };
+    let (maybe_users, maybe_groups) = (could_be(ResourceKind::User), could_be(ResourceKind::Group));
+    let mut users = HashSet::new();
+    if !maybe_users.is_empty() {
+        users.extend(tx.existing(ResourceKind::User, &maybe_users)?);
+    }
+    let mut groups = HashSet::new();
+    if !maybe_groups.is_empty() {
+        groups.extend(tx.existing(ResourceKind::Group, &maybe_groups)?);
+    }
     let mut out = Vec::with_capacity(ids.len());
     for id in ids {
         let want = wanted.get(id.as_str()).copied().flatten();
