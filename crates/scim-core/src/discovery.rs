@@ -34,6 +34,14 @@ pub fn service_provider_config(caps: &Capabilities, base_url: &str) -> Value {
             "maxPayloadSize": caps.bulk.max_payload_size
         },
         "filter": {"supported": true, "maxResults": caps.paging.max_results},
+        // RFC 9865: cursors are keyset positions and never expire, so no cursorTimeout.
+        "pagination": {
+            "cursor": true,
+            "index": true,
+            "defaultPaginationMethod": "index",
+            "defaultPageSize": caps.paging.default_count,
+            "maxPageSize": caps.paging.max_results
+        },
         "changePassword": {"supported": true},
         "sort": {"supported": caps.sort},
         "etag": {"supported": true},

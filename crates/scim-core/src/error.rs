@@ -36,6 +36,12 @@ pub enum Error {
     /// The version given is not understood.
     #[error("{0}")]
     InvalidVersion(String),
+    /// An RFC 9865 cursor that this server did not issue.
+    #[error("{0}")]
+    InvalidCursor(String),
+    /// An RFC 9865 page size out of range.
+    #[error("{0}")]
+    InvalidCount(String),
     /// The request carries sensitive data where it must not (e.g. in a URL).
     #[error("{0}")]
     Sensitive(String),
@@ -92,6 +98,10 @@ pub enum ScimType {
     InvalidVersion,
     /// `sensitive`
     Sensitive,
+    /// `invalidCursor` (RFC 9865)
+    InvalidCursor,
+    /// `invalidCount` (RFC 9865)
+    InvalidCount,
 }
 
 impl fmt::Display for ScimType {
@@ -107,6 +117,8 @@ impl fmt::Display for ScimType {
             ScimType::InvalidValue => "invalidValue",
             ScimType::InvalidVersion => "invalidVers",
             ScimType::Sensitive => "sensitive",
+            ScimType::InvalidCursor => "invalidCursor",
+            ScimType::InvalidCount => "invalidCount",
         })
     }
 }
@@ -133,6 +145,8 @@ impl Error {
             | Error::InvalidValue(_)
             | Error::Mutability(_)
             | Error::InvalidVersion(_)
+            | Error::InvalidCursor(_)
+            | Error::InvalidCount(_)
             | Error::Sensitive(_) => 400,
             Error::Unauthorized(_) => 401,
             Error::Forbidden(_) => 403,
@@ -159,6 +173,8 @@ impl Error {
             Error::Uniqueness(_) => ScimType::Uniqueness,
             Error::InvalidVersion(_) => ScimType::InvalidVersion,
             Error::Sensitive(_) => ScimType::Sensitive,
+            Error::InvalidCursor(_) => ScimType::InvalidCursor,
+            Error::InvalidCount(_) => ScimType::InvalidCount,
             _ => return None,
         })
     }

@@ -68,6 +68,7 @@ pub fn export<S: Store>(
             after: after.clone(),
             start_index: 1,
             count: PAGE,
+            total: false,
         };
         let done = service.store.read(service.tenant, |tx| {
             let page = tx.list(ResourceKind::User, &query)?;

@@ -405,6 +405,7 @@ fn find(
         after: None,
         start_index: 1,
         count: 1,
+        total: false,
     };
     Ok(tx
         .list(kind, &query)?

@@ -184,6 +184,8 @@ pub struct StoreQuery {
     pub start_index: u64,
     /// Page size; 0 asks for the total only.
     pub count: u64,
+    /// Whether `Page::total` is wanted; counting every match is skipped when not.
+    pub total: bool,
 }
 
 /// A position in the default order: the `meta.created` column text and the id of the last
@@ -194,6 +196,54 @@ pub struct After {
     pub created: String,
     /// The resource id.
     pub id: String,
+}
+
+impl After {
+    /// The RFC 9865 cursor naming this position: opaque to clients, and made of unreserved
+    /// URL characters only (hex).
+    pub fn cursor(&self) -> String {
+        format!("{}~{}", self.created, self.id)
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// Reads a cursor made by `cursor`; anything else is `invalidCursor`.
+    pub fn from_cursor(cursor: &str) -> Result<After> {
+        let invalid = || {
+            Error::InvalidCursor(
+                "the cursor is invalid: send an empty cursor for the first page, then each \
+                 page's nextCursor"
+                    .into(),
+            )
+        };
+        if !cursor.len().is_multiple_of(2) || cursor.len() > 400 {
+            return Err(invalid());
+        }
+        let bytes = (0..cursor.len())
+            .step_by(2)
+            .map(|i| {
+                cursor
+                    .get(i..i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
+            .collect::<Option<Vec<u8>>>()
+            .ok_or_else(invalid)?;
+        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+        let (created, id) = text.split_once('~').ok_or_else(invalid)?;
+        let canonical = chrono::DateTime::parse_from_rfc3339(created)
+            .map(|t| crate::render::timestamp(&t.with_timezone(&chrono::Utc)))
+            .map_err(|_| invalid())?;
+        // Ids are UUIDs (`resource::new_id`).
+        let uuid = id.len() == 36 && id.chars().all(|c| c.is_ascii_hexdigit() || c == '-');
+        if canonical != created || !uuid {
+            return Err(invalid());
+        }
+        Ok(After {
+            created: canonical,
+            id: id.to_owned(),
+        })
+    }
 }
 
 /// The folded form of a `caseExact: false` string, as stored in folded columns.
@@ -654,6 +704,23 @@ mod tests {
 
     fn s(v: &str) -> Operand {
         Operand::Str(v.into())
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_what_was_not_issued() {
+        let at = After {
+            created: "2026-11-23T14:33:00.123456Z".into(),
+            id: "6f1c2a9e-0000-4000-8000-000000000001".into(),
+        };
+        let cursor = at.cursor();
+        assert!(cursor.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(After::from_cursor(&cursor).unwrap(), at);
+        for bad in ["", "0", "zz", "41", &cursor[..cursor.len() - 2]] {
+            assert!(
+                matches!(After::from_cursor(bad), Err(Error::InvalidCursor(_))),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -60,6 +60,8 @@ pub struct ListRequest {
     pub sort_by: Option<String>,
     /// `sortOrder`
     pub sort_order: Option<String>,
+    /// RFC 9865 `cursor`: empty for the first page, then each page's `nextCursor`.
+    pub cursor: Option<String>,
 }
 
 /// The operations, bound to one tenant and request.
@@ -416,6 +418,9 @@ impl<S: Store> Service<'_, S> {
             .as_deref()
             .map(|s| query::resolve_sort(self.registry, kind, s, req.sort_order.as_deref()))
             .transpose()?;
+        if let Some(cursor) = &req.cursor {
+            return self.list_by_cursor(kind, req, cursor, filter, sort.is_some(), &proj);
+        }
         let (start_index, count) = self.paging.page(req.start_index, req.count);
         let query = StoreQuery {
             filter,
@@ -423,6 +428,7 @@ impl<S: Store> Service<'_, S> {
             after: None,
             start_index,
             count,
+            total: true,
         };
         self.store.read(self.tenant, |tx| {
             let page = tx.list(kind, &query)?;
@@ -440,10 +446,91 @@ impl<S: Store> Service<'_, S> {
         })
     }
 
+    /// RFC 9865 cursor paging: a keyset query in the default order (creation time, then id)
+    /// after the position the cursor names, so the ten-thousandth page costs what the first
+    /// does. One row more than asked says whether a next page exists; `totalResults` is
+    /// counted for the first page only (counting a whole tenant costs more than a page).
+    fn list_by_cursor(
+        &self,
+        kind: ResourceKind,
+        req: &ListRequest,
+        cursor: &str,
+        filter: Option<Expr>,
+        sorted: bool,
+        proj: &Projection,
+    ) -> Result<Value> {
+        if req.start_index.is_some() {
+            return Err(Error::InvalidValue(
+                "give startIndex (index paging) or cursor (cursor paging), not both".into(),
+            ));
+        }
+        if sorted {
+            return Err(Error::InvalidValue(
+                "cursor paging follows creation order; use startIndex paging with sortBy".into(),
+            ));
+        }
+        let count = match req.count {
+            None => self.paging.default_count,
+            Some(c) => u64::try_from(c).unwrap_or(0),
+        };
+        if count > self.paging.max_results {
+            return Err(Error::InvalidCount(format!(
+                "count must be between 0 and {} (maxPageSize)",
+                self.paging.max_results
+            )));
+        }
+        let after = match cursor {
+            "" => None,
+            c => Some(query::After::from_cursor(c)?),
+        };
+        let first = after.is_none();
+        let query = StoreQuery {
+            filter,
+            sort: None,
+            after,
+            start_index: 1,
+            count: if count == 0 { 0 } else { count + 1 },
+            total: first,
+        };
+        self.store.read(self.tenant, |tx| {
+            let mut page = tx.list(kind, &query)?;
+            let more = u64::try_from(page.records.len()).unwrap_or(u64::MAX) > count;
+            page.records
+                .truncate(usize::try_from(count).unwrap_or(usize::MAX));
+            let mut resources = Vec::with_capacity(page.records.len());
+            for record in &page.records {
+                resources.push(self.output(tx, record, proj)?.body);
+            }
+            let mut body = json!({
+                "schemas": [LIST_RESPONSE],
+                "itemsPerPage": resources.len(),
+                "Resources": resources,
+            });
+            if let Some(obj) = body.as_object_mut() {
+                if first {
+                    obj.insert("totalResults".into(), json!(page.total));
+                }
+                if let (true, Some(last)) = (more, page.records.last()) {
+                    let next = query::After {
+                        created: render::timestamp(&last.created),
+                        id: last.id.clone(),
+                    };
+                    obj.insert("nextCursor".into(), json!(next.cursor()));
+                }
+            }
+            Ok(body)
+        })
+    }
+
     /// RFC 7644 §3.4.3: a search at the root covers every resource type, Users first, then
     /// Groups, paged as one list. A filter naming an attribute one type lacks matches nothing
     /// of that type (RFC 7644 §3.4.2.2), unless it fits neither, which is `invalidFilter`.
     pub fn search_all(&self, req: &ListRequest) -> Result<Value> {
+        if req.cursor.is_some() {
+            return Err(Error::InvalidValue(
+                "cursor paging is offered on /Users and /Groups, not across both".into(),
+            ));
+        }
         let proj = Projection::parse(
             self.registry,
             req.attributes.as_deref(),
@@ -485,6 +572,7 @@ impl<S: Store> Service<'_, S> {
                     after: None,
                     start_index: 1,
                     count: 0,
+                    total: true,
                 };
                 let here = tx.list(*kind, &counted)?.total;
                 total += here;
@@ -501,6 +589,7 @@ impl<S: Store> Service<'_, S> {
                             after: None,
                             start_index: skip + 1,
                             count: left,
+                            total: false,
                         },
                     )?;
                     left -= u64::try_from(page.records.len()).unwrap_or(left).min(left);
@@ -670,6 +759,7 @@ fn leaver_conflict(tx: &mut dyn Tx, index: &IndexKeys) -> Result<()> {
         after: None,
         start_index: 1,
         count: 1,
+        total: false,
     };
     if let Some(leaver) = tx.list(ResourceKind::User, &query)?.records.first() {
         let same_name = leaver

@@ -535,7 +535,9 @@ impl Tx for DieselTx<'_> {
                 // A page that is not full (and not past the end) already says how many match:
                 // lookups by a unique value never pay for a count.
                 let read = i64::try_from(rows.len()).unwrap_or(i64::MAX);
-                let total: i64 = if after.is_none() && read < limit && (offset == 0 || read > 0) {
+                let total: i64 = if !q.total {
+                    0
+                } else if after.is_none() && read < limit && (offset == 0 || read > 0) {
                     offset + read
                 } else {
                     base().count().get_result(self.conn).map_err(db)?

@@ -227,6 +227,7 @@ pub async fn list<S: Store>(
         excluded_attributes: params.get("excludedAttributes").map(str::to_owned),
         sort_by: params.get("sortBy").map(str::to_owned),
         sort_order: params.get("sortOrder").map(str::to_owned),
+        cursor: params.get("cursor").map(str::to_owned),
     };
     let body = with_service(&state, principal, base_url(&req), move |s| {
         s.list(kind, &request)
@@ -301,6 +302,7 @@ fn search_request(body: serde_json::Value) -> Result<ListRequest, ApiError> {
         excluded_attributes: list("excludedAttributes")?,
         sort_by: text("sortBy")?,
         sort_order: text("sortOrder")?,
+        cursor: text("cursor")?,
     })
 }
 

@@ -14,6 +14,7 @@ mod bulk;
 mod cli;
 mod concurrency;
 mod csv;
+mod cursor;
 mod discovery;
 mod errors;
 mod extensions;
