@@ -139,10 +139,15 @@ fn row(tx: &mut dyn Tx, record: &Record, extensions: &[ExtensionColumn]) -> Resu
         groups.join(";"),
     ];
     for column in extensions {
+        let text = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
         let cell = match d.get(&column.urn).and_then(|e| e.get(&column.attr.name)) {
             None | Some(Value::Null) => String::new(),
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
+            // Multi-valued: the values separated by `;`, as import reads them.
+            Some(Value::Array(items)) => items.iter().map(text).collect::<Vec<_>>().join(";"),
+            Some(other) => text(other),
         };
         cells.push(cell);
     }

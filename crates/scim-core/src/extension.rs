@@ -150,10 +150,9 @@ fn attribute(value: Value) -> Result<Attribute> {
             )));
         }
     };
-    if d.multi_valued {
+    if d.multi_valued && d.uniqueness != Uniqueness::None {
         return Err(bad(format!(
-            "'{}': multi-valued extension attributes are not supported yet; each attribute is \
-             one typed column",
+            "'{}': a multi-valued attribute cannot be unique",
             d.name
         )));
     }
@@ -180,7 +179,7 @@ fn attribute(value: Value) -> Result<Attribute> {
     Ok(Attribute {
         name: d.name,
         kind,
-        multi_valued: false,
+        multi_valued: d.multi_valued,
         description: d.description,
         required: d.required,
         // Only strings have a case rule to choose; references compare exactly (RFC 7643 §2.3.7).
@@ -350,6 +349,13 @@ pub fn merge(
                         old.name, old.kind
                     )));
                 }
+                if old.multi_valued != attr.multi_valued {
+                    return Err(bad(format!(
+                        "'{}' cannot change between single- and multi-valued in place: delete \
+                         the attribute, then declare it again",
+                        old.name
+                    )));
+                }
                 if old.case_exact != attr.case_exact {
                     return Err(bad(format!(
                         "the caseExact rule of '{}' cannot change in place: delete the \
@@ -441,8 +447,8 @@ mod tests {
             (json!([{"name": "x", "type": "text"}]), "unknown type"),
             (json!([{"name": "x", "type": "complex"}]), "not supported"),
             (
-                json!([{"name": "x", "type": "string", "multiValued": true}]),
-                "multi-valued",
+                json!([{"name": "x", "type": "string", "multiValued": true, "uniqueness": "server"}]),
+                "cannot be unique",
             ),
             (
                 json!([{"name": "x", "type": "string", "uniqueness": "global"}]),

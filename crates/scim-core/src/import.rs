@@ -53,8 +53,21 @@ impl ExtensionColumn {
             || header.eq_ignore_ascii_case(&format!("{}:{}", self.urn, self.attr.name))
     }
 
-    /// The typed value of a cell.
+    /// The typed value of a cell; a multi-valued attribute's values are separated by `;`.
     fn value(&self, cell: &str) -> Result<Value> {
+        if self.attr.multi_valued {
+            return cell
+                .split(';')
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(|v| self.one(v))
+                .collect::<Result<Vec<_>>>()
+                .map(Value::Array);
+        }
+        self.one(cell)
+    }
+
+    fn one(&self, cell: &str) -> Result<Value> {
         let bad = |what: &str| {
             Error::InvalidValue(format!("{} must be {what}, not '{cell}'", self.header))
         };

@@ -73,6 +73,9 @@ pub struct ExtField {
     pub kind: AttrType,
     /// Whether strings compare case-sensitively (else the column holds folded text).
     pub case_exact: bool,
+    /// A multi-valued attribute: `table` holds one row per value, and a condition holds
+    /// when it holds for one of them.
+    pub multi_valued: bool,
 }
 
 /// What a condition compares.
@@ -323,6 +326,11 @@ pub fn resolve_sort(
         }
         Located::Column(c, _) => SortKey::Column(c),
         Located::Json(j) => SortKey::Json(j),
+        Located::Ext(e) if e.multi_valued => {
+            return Err(Error::InvalidValue(format!(
+                "cannot sort by \"{sort_by}\": it has many values and no primary one"
+            )));
+        }
         Located::Ext(e) => SortKey::Ext(e),
         Located::Multi { ext, attr, sub } => {
             let sub = match sub {
@@ -571,11 +579,18 @@ impl<'r> Resolver<'r> {
             attr.column.as_ref(),
             sub,
         ) {
+            // A multi-valued attribute's values are rows of their own table.
+            let (table, column) = if attr.multi_valued {
+                (column.clone(), "value".to_owned())
+            } else {
+                (table.clone(), column.clone())
+            };
             return Ok(Located::Ext(ExtField {
-                table: table.clone(),
-                column: column.clone(),
+                table,
+                column,
                 kind: attr.kind,
                 case_exact: attr.case_exact,
+                multi_valued: attr.multi_valued,
             }));
         }
         let ext_id = ext.map(|e| e.id.clone());

@@ -71,8 +71,10 @@ pub struct ExtensionRow {
     pub urn: String,
     /// The store's table for it.
     pub table: String,
-    /// Each declared attribute's column and value (`Null` when unassigned).
+    /// Each singular attribute's column and value (`Null` when unassigned).
     pub values: Vec<(String, ColumnValue)>,
+    /// Each multi-valued attribute's table and values (distinct, none unassigned).
+    pub lists: Vec<(String, Vec<ColumnValue>)>,
 }
 
 /// A typed column value. Strings of `caseExact: false` attributes are folded.

@@ -682,15 +682,30 @@ pub fn index_keys(registry: &Registry, record: &Record) -> IndexKeys {
             .filter_map(|ext| {
                 let table = ext.table.clone()?;
                 let values = record.data.get(&ext.id);
+                let value = |a: &Attribute| values.and_then(|v| v.get(&a.name));
                 Some(ExtensionRow {
                     urn: ext.id.clone(),
                     table,
                     values: ext
                         .attributes
                         .iter()
+                        .filter(|a| !a.multi_valued)
+                        .filter_map(|a| Some((a.column.clone()?, column_value(a, value(a)))))
+                        .collect(),
+                    lists: ext
+                        .attributes
+                        .iter()
+                        .filter(|a| a.multi_valued)
                         .filter_map(|a| {
-                            let v = values.and_then(|v| v.get(&a.name));
-                            Some((a.column.clone()?, column_value(a, v)))
+                            let mut distinct: Vec<ColumnValue> = Vec::new();
+                            let mut seen = HashSet::new();
+                            let items = value(a).and_then(Value::as_array).into_iter().flatten();
+                            for item in items.map(|v| column_value(a, Some(v))) {
+                                if item != ColumnValue::Null && seen.insert(format!("{item:?}")) {
+                                    distinct.push(item);
+                                }
+                            }
+                            Some((a.column.clone()?, distinct))
                         })
                         .collect(),
                 })

@@ -22,6 +22,8 @@ use crate::tx::DieselTx;
 
 /// Columns one extension table may ever have been given, removed ones included.
 const MAX_COLUMNS: i64 = 1000;
+/// Values per multi-row INSERT, well below SQLite's bound-parameter limit.
+const CHUNK: usize = 300;
 
 /// A catalog row: resource type, table, next column number, document, columns.
 type CatalogRow = (String, String, i64, String, String);
@@ -280,18 +282,36 @@ pub fn apply(
         )));
     }
     schema.table = Some(table.clone());
+    let parent = table_of(kind);
     for attr in &mut schema.attributes {
         if !added.contains(&attr.name) {
             continue;
         }
         let column = format!("c{next_column}");
         next_column += 1;
+        let kind = sql_type(dialect, attr.kind);
+        if attr.multi_valued {
+            // One row per value in a table of its own; the attribute names that table.
+            let values = format!("{table}_{column}");
+            exec(
+                conn,
+                &format!(
+                    "CREATE TABLE {values} (tenant_id TEXT NOT NULL, id TEXT NOT NULL, \
+                     value {kind} NOT NULL, PRIMARY KEY (tenant_id, id, value), \
+                     FOREIGN KEY (tenant_id, id) REFERENCES {parent} (tenant_id, id) \
+                     ON DELETE CASCADE)"
+                ),
+            )?;
+            exec(
+                conn,
+                &format!("CREATE INDEX {values}_value ON {values} (tenant_id, value)"),
+            )?;
+            attr.column = Some(values);
+            continue;
+        }
         exec(
             conn,
-            &format!(
-                "ALTER TABLE {table} ADD COLUMN {column} {}",
-                sql_type(dialect, attr.kind)
-            ),
+            &format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"),
         )?;
         attr.column = Some(column);
         index(conn, &table, attr)?;
@@ -299,7 +319,7 @@ pub fn apply(
     for attr in schema
         .attributes
         .iter()
-        .filter(|a| reindexed.contains(&a.name))
+        .filter(|a| reindexed.contains(&a.name) && !a.multi_valued)
     {
         exec(
             conn,
@@ -316,8 +336,9 @@ pub fn apply(
 }
 
 /// Removes an extension (`attribute` `None`) or one attribute of it, with every value it held:
-/// the values leave the resources' documents (whose versions change), then the column or table
-/// is dropped. `false` when there is no such extension or attribute.
+/// the values leave the resources' documents (whose versions change), an extension left empty
+/// leaves them too, then the column or tables are dropped. `false` when there is no such
+/// extension or attribute.
 pub fn remove(
     conn: &mut AnyConnection,
     tenant: &str,
@@ -346,8 +367,21 @@ pub fn remove(
         urn: &schema.id,
         at: scim_core::render::timestamp(&by.at),
     };
+    let lists = |attrs: &[Attribute]| -> Result<Vec<String>, Error> {
+        attrs
+            .iter()
+            .filter(|a| a.multi_valued)
+            .map(|a| column_of(a).map(str::to_owned))
+            .collect()
+    };
     let Some(attribute) = attribute else {
-        strip.run(conn, None, &format!("SELECT id FROM {table}"))?;
+        let mut holders = vec![format!("SELECT id FROM {table}")];
+        let lists = lists(&schema.attributes)?;
+        holders.extend(lists.iter().map(|l| format!("SELECT id FROM {l}")));
+        strip.run(conn, None, &holders.join(" UNION "))?;
+        for l in &lists {
+            exec(conn, &format!("DROP TABLE {l}"))?;
+        }
         exec(conn, &format!("DROP TABLE {table}"))?;
         diesel::delete(
             extensions::table
@@ -363,30 +397,32 @@ pub fn remove(
         return Ok(false);
     };
     let column = column_of(&gone)?;
-    let others = rest
-        .attributes
-        .iter()
-        .map(|a| column_of(a).map(|c| format!("{c} IS NULL")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let only = std::iter::once(format!("{column} IS NOT NULL"))
-        .chain(others.iter().cloned())
-        .collect::<Vec<_>>()
-        .join(" AND ");
-    // Where it was the extension's only value, the resource loses the whole extension.
-    strip.run(conn, None, &format!("SELECT id FROM {table} WHERE {only}"))?;
-    if !others.is_empty() {
-        strip.run(
-            conn,
-            Some(&gone.name),
-            &format!(
-                "SELECT id FROM {table} WHERE {column} IS NOT NULL AND NOT ({})",
-                others.join(" AND ")
-            ),
-        )?;
+    let holders = if gone.multi_valued {
+        format!("SELECT id FROM {column}")
+    } else {
+        format!("SELECT id FROM {table} WHERE {column} IS NOT NULL")
+    };
+    strip.run(conn, Some(&gone.name), &holders)?;
+    strip.run_emptied(conn, &holders)?;
+    if gone.multi_valued {
+        exec(conn, &format!("DROP TABLE {column}"))?;
+    } else {
+        exec(conn, &format!("DROP INDEX IF EXISTS {table}_{column}"))?;
+        exec(conn, &format!("ALTER TABLE {table} DROP COLUMN {column}"))?;
+        // Rows left without any value go, as writes leave none.
+        let singular: Vec<String> = rest
+            .attributes
+            .iter()
+            .filter(|a| !a.multi_valued)
+            .map(|a| column_of(a).map(|c| format!("{c} IS NULL")))
+            .collect::<Result<_, _>>()?;
+        let empty = if singular.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", singular.join(" AND "))
+        };
+        exec(conn, &format!("DELETE FROM {table}{empty}"))?;
     }
-    exec(conn, &format!("DELETE FROM {table} WHERE {only}"))?;
-    exec(conn, &format!("DROP INDEX IF EXISTS {table}_{column}"))?;
-    exec(conn, &format!("ALTER TABLE {table} DROP COLUMN {column}"))?;
     rest.table = Some(table.to_owned());
     save(conn, tenant, kind, &rest, current.next_column, false)?;
     audit(
@@ -420,9 +456,9 @@ impl Strip<'_> {
         let urn = name(self.urn)?;
         let set = match (self.dialect, attribute) {
             (Dialect::Sqlite, None) => format!(
-                "data = json_remove(data, '{}'), schemas = (SELECT json_group_array(value) \
-                 FROM json_each({t}.schemas) WHERE value <> '{urn}')",
-                json_path(None, urn, None)?
+                "data = json_remove(data, '{}'), {}",
+                json_path(None, urn, None)?,
+                self.without_urn()?
             ),
             (Dialect::Sqlite, Some(a)) => {
                 format!(
@@ -431,10 +467,9 @@ impl Strip<'_> {
                 )
             }
             (Dialect::Postgres, None) => format!(
-                "data = (data::jsonb #- '{}')::text, schemas = (SELECT \
-                 COALESCE(jsonb_agg(v), '[]'::jsonb) FROM jsonb_array_elements_text(\
-                 {t}.schemas::jsonb) v WHERE v <> '{urn}')::text",
-                pg_path(None, urn, None)?
+                "data = (data::jsonb #- '{}')::text, {}",
+                pg_path(None, urn, None)?,
+                self.without_urn()?
             ),
             (Dialect::Postgres, Some(a)) => {
                 format!(
@@ -454,10 +489,59 @@ impl Strip<'_> {
         sql.execute(conn).map_err(db)?;
         Ok(())
     }
+
+    /// Of the resources `ids` selects, those whose extension object is now empty lose it and
+    /// its URN in `schemas` (their version already moved with the value).
+    fn run_emptied(&self, conn: &mut AnyConnection, ids: &str) -> Result<(), Error> {
+        let t = self.resources;
+        let urn = name(self.urn)?;
+        let (drop, empty) = match self.dialect {
+            Dialect::Sqlite => {
+                let path = json_path(None, urn, None)?;
+                (
+                    format!("data = json_remove(data, '{path}')"),
+                    format!("json_extract(data, '{path}') = '{{}}'"),
+                )
+            }
+            Dialect::Postgres => {
+                let path = pg_path(None, urn, None)?;
+                (
+                    format!("data = (data::jsonb #- '{path}')::text"),
+                    format!("data::jsonb #> '{path}' = '{{}}'::jsonb"),
+                )
+            }
+        };
+        let mut sql = Sql::default();
+        sql.push(&format!(
+            "UPDATE {t} SET {drop}, {} WHERE tenant_id = ",
+            self.without_urn()?
+        ))
+        .bind(Part::Str(self.tenant.to_owned()))
+        .push(&format!(" AND id IN ({ids}) AND {empty}"));
+        sql.execute(conn).map_err(db)?;
+        Ok(())
+    }
+
+    /// `schemas = ` the list without the extension's URN.
+    fn without_urn(&self) -> Result<String, Error> {
+        let t = self.resources;
+        let urn = name(self.urn)?;
+        Ok(match self.dialect {
+            Dialect::Sqlite => format!(
+                "schemas = (SELECT json_group_array(value) FROM json_each({t}.schemas) \
+                 WHERE value <> '{urn}')"
+            ),
+            Dialect::Postgres => format!(
+                "schemas = (SELECT COALESCE(jsonb_agg(v), '[]'::jsonb) FROM \
+                 jsonb_array_elements_text({t}.schemas::jsonb) v WHERE v <> '{urn}')::text"
+            ),
+        })
+    }
 }
 
-/// Writes a resource's extension rows: an upsert of every column, or, when the resource holds
-/// no value of the extension, no row at all. `new` skips deleting rows that cannot exist yet.
+/// Writes a resource's extension rows: each multi-valued attribute's rows, and an upsert of
+/// every singular column, or, when the resource holds no singular value, no row at all. `new`
+/// skips deleting rows that cannot exist yet.
 pub fn write_rows(
     conn: &mut AnyConnection,
     tenant: &str,
@@ -468,6 +552,9 @@ pub fn write_rows(
 ) -> Result<(), Error> {
     let dialect = Dialect::of(conn);
     for row in rows {
+        for (values, items) in &row.lists {
+            write_list(conn, dialect, tenant, id, name(values)?, items, new)?;
+        }
         let table = name(&row.table)?;
         let assigned = row.values.iter().any(|(_, v)| *v != ColumnValue::Null);
         let mut sql = Sql::default();
@@ -495,18 +582,7 @@ pub fn write_rows(
                 .bind(Part::Str(id.to_owned()));
             for (_, value) in &row.values {
                 sql.push(", ");
-                match value {
-                    ColumnValue::Null => sql.push("NULL"),
-                    ColumnValue::Text(s) => sql.bind(Part::Str(s.clone())),
-                    ColumnValue::Bool(b) => sql.bind(Part::Bool(*b)),
-                    ColumnValue::Int(n) => sql.bind(Part::Int(*n)),
-                    ColumnValue::Real(n) => sql.bind(Part::Num(*n)),
-                    ColumnValue::Time(t) if dialect == Dialect::Postgres => sql
-                        .push("CAST(")
-                        .bind(Part::Str(t.clone()))
-                        .push(" AS timestamptz)"),
-                    ColumnValue::Time(t) => sql.bind(Part::Str(t.clone())),
-                };
+                push_value(&mut sql, dialect, value);
             }
             sql.push(") ON CONFLICT (tenant_id, id) DO ");
             if columns.is_empty() {
@@ -531,4 +607,60 @@ pub fn write_rows(
         })?;
     }
     Ok(())
+}
+
+/// Replaces a resource's rows in a multi-valued attribute's table.
+fn write_list(
+    conn: &mut AnyConnection,
+    dialect: Dialect,
+    tenant: &str,
+    id: &str,
+    values: &str,
+    items: &[ColumnValue],
+    new: bool,
+) -> Result<(), Error> {
+    if !new {
+        let mut sql = Sql::default();
+        sql.push(&format!("DELETE FROM {values} WHERE tenant_id = "))
+            .bind(Part::Str(tenant.to_owned()))
+            .push(" AND id = ")
+            .bind(Part::Str(id.to_owned()));
+        sql.execute(conn).map_err(db)?;
+    }
+    for chunk in items.chunks(CHUNK) {
+        let mut sql = Sql::default();
+        sql.push(&format!(
+            "INSERT INTO {values} (tenant_id, id, value) VALUES "
+        ));
+        for (i, item) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(")
+                .bind(Part::Str(tenant.to_owned()))
+                .push(", ")
+                .bind(Part::Str(id.to_owned()))
+                .push(", ");
+            push_value(&mut sql, dialect, item);
+            sql.push(")");
+        }
+        sql.execute(conn).map_err(db)?;
+    }
+    Ok(())
+}
+
+/// A typed value, bound (NULL as SQL text, so its type comes from the column).
+fn push_value(sql: &mut Sql, dialect: Dialect, value: &ColumnValue) {
+    match value {
+        ColumnValue::Null => sql.push("NULL"),
+        ColumnValue::Text(s) => sql.bind(Part::Str(s.clone())),
+        ColumnValue::Bool(b) => sql.bind(Part::Bool(*b)),
+        ColumnValue::Int(n) => sql.bind(Part::Int(*n)),
+        ColumnValue::Real(n) => sql.bind(Part::Num(*n)),
+        ColumnValue::Time(t) if dialect == Dialect::Postgres => sql
+            .push("CAST(")
+            .bind(Part::Str(t.clone()))
+            .push(" AS timestamptz)"),
+        ColumnValue::Time(t) => sql.bind(Part::Str(t.clone())),
+    };
 }

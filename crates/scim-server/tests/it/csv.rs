@@ -276,7 +276,8 @@ fn extension_attributes_are_columns_of_import_and_export(backend: Backend) {
                 {"name": "badge", "type": "integer", "uniqueness": "server"},
                 {"name": "contractor", "type": "boolean"},
                 {"name": "hired", "type": "dateTime"},
-                {"name": "title", "type": "string"}
+                {"name": "title", "type": "string"},
+                {"name": "sites", "type": "string", "multiValued": true}
             ]),
         ),
         (
@@ -295,11 +296,11 @@ fn extension_attributes_are_columns_of_import_and_export(backend: Backend) {
         &dir,
         "people.csv",
         &format!(
-            "first_name,last_name,email,{ACME}:badge,contractor,hired,{ACME}:title,{OTHER}:badge\n\
-             Ada,Lovelace,ada@example.com,7,yes,2020-01-01T09:00:00Z,Countess,B-7\n\
-             Bob,Byron,bob@example.com,seven,no,,,\n\
-             Cy,Young,cy@example.com,7,,,,\n\
-             Dee,Doe,dee@example.com,,false,,,\n"
+            "first_name,last_name,email,{ACME}:badge,contractor,hired,{ACME}:title,{OTHER}:badge,sites\n\
+             Ada,Lovelace,ada@example.com,7,yes,2020-01-01T09:00:00Z,Countess,B-7,Paris; Lyon\n\
+             Bob,Byron,bob@example.com,seven,no,,,,\n\
+             Cy,Young,cy@example.com,7,,,,,\n\
+             Dee,Doe,dee@example.com,,false,,,,\n"
         ),
     );
     let out = cli(&s, &["import", &file, "--tenant", "default"]);
@@ -320,7 +321,7 @@ fn extension_attributes_are_columns_of_import_and_export(backend: Backend) {
     assert_eq!(
         ada[ACME],
         serde_json::json!({"badge": 7, "contractor": true, "hired": "2020-01-01T09:00:00Z",
-                           "title": "Countess"})
+                           "title": "Countess", "sites": ["Paris", "Lyon"]})
     );
     assert_eq!(ada[OTHER], serde_json::json!({"badge": "B-7"}));
     assert_eq!(ada["schemas"].as_array().unwrap().len(), 3);
@@ -346,15 +347,15 @@ fn extension_attributes_are_columns_of_import_and_export(backend: Backend) {
         header,
         format!(
             "first_name,last_name,email,external_id,display_name,title,department,phone,active,\
-             groups,{ACME}:badge,contractor,hired,{ACME}:title,{OTHER}:badge"
+             groups,{ACME}:badge,contractor,hired,{ACME}:title,sites,{OTHER}:badge"
         )
     );
     assert!(
-        exported.contains(",7,true,2020-01-01T09:00:00Z,Countess,B-7"),
+        exported.contains(",7,true,2020-01-01T09:00:00Z,Countess,Paris;Lyon,B-7"),
         "{exported}"
     );
     assert!(
-        exported.contains("Dee,Doe,dee@example.com,,,,,,,,,false,,,\n"),
+        exported.contains("Dee,Doe,dee@example.com,,,,,,,,,false,,,,\n"),
         "{exported}"
     );
     assert!(cli(&s, &["tenant", "create", "copy"]).status.success());

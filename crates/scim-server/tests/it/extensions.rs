@@ -22,6 +22,7 @@ backends!(
     characteristics_of_extension_attributes_are_enforced,
     edge_values_urn_case_and_paging,
     removing_an_attribute_while_writers_set_it_leaves_no_orphan,
+    multi_valued_attributes_match_on_any_value,
 );
 
 const ACME: &str = "urn:example:acme:2.0:User";
@@ -233,6 +234,16 @@ fn invalid_declarations_are_refused_with_reasons(backend: Backend) {
             ACME,
             json!([{"name": "badge", "type": "string"}]),
             "cannot change in place",
+        ),
+        (
+            ACME,
+            json!([{"name": "badge", "type": "integer", "multiValued": true}]),
+            "single- and multi-valued",
+        ),
+        (
+            "urn:x:y",
+            json!([{"name": "a", "type": "string", "multiValued": true, "uniqueness": "server"}]),
+            "cannot be unique",
         ),
         (
             ACME,
@@ -914,4 +925,105 @@ fn removing_an_attribute_while_writers_set_it_leaves_no_orphan(backend: Backend)
             "Operations": [{"op": "replace", "path": "displayName", "value": "ok"}]}));
         assert_eq!(r.status, 200, "{}", r.text);
     }
+}
+
+fn multi_valued_attributes_match_on_any_value(backend: Backend) {
+    let s = Server::start(backend);
+    const SKILLS: &str = "urn:example:skills:2.0:User";
+    let r = declare(
+        &s,
+        "User",
+        SKILLS,
+        json!([
+            {"name": "tags", "type": "string", "multiValued": true},
+            {"name": "levels", "type": "integer", "multiValued": true},
+            {"name": "lead", "type": "boolean"}
+        ]),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(r.body["attributes"][0]["multiValued"], true);
+    let post = |name: &str, skills: Value| {
+        let r = s.post(
+            "/Users",
+            &json!({"schemas": [USER, SKILLS], "userName": name, SKILLS: skills}),
+        );
+        assert_eq!(r.status, 201, "{}", r.text);
+        r.body
+    };
+    let ann = post(
+        "ann",
+        json!({"tags": ["Rust", "SQL", "rust"], "levels": [1, 3]}),
+    );
+    assert_eq!(ann[SKILLS]["tags"], json!(["Rust", "SQL", "rust"]));
+    post("bob", json!({"tags": ["Go"], "levels": [2], "lead": true}));
+    post("cid", json!({"lead": false}));
+    // A lone value where an array belongs is taken as a one-value array; wrong types are not.
+    post("dan", json!({"tags": "Python"}));
+    s.post(
+        "/Users",
+        &json!({"schemas": [USER, SKILLS], "userName": "eve", SKILLS: {"levels": ["x"]}}),
+    )
+    .assert_error(400, Some("invalidValue"));
+    let f = |filter: &str| filter.replace('@', &format!("{SKILLS}:"));
+    let cases: &[(&str, &[&str])] = &[
+        ("@tags eq \"RUST\"", &["ann"]),
+        ("@tags sw \"g\"", &["bob"]),
+        ("@tags co \"y\"", &["dan"]),
+        ("@tags pr", &["ann", "bob", "dan"]),
+        ("not (@tags pr)", &["cid"]),
+        ("@levels gt 2", &["ann"]),
+        ("@levels eq 2 or @lead eq false", &["bob", "cid"]),
+        ("@tags eq \"sql\" and @levels eq 1", &["ann"]),
+    ];
+    for (filter, expected) in cases {
+        assert_eq!(
+            names(&s, &f(filter), "&sortBy=userName"),
+            *expected,
+            "{filter}"
+        );
+    }
+    s.get(&format!("/Users?sortBy={SKILLS}:tags"))
+        .assert_error(400, Some("invalidValue"));
+    // PATCH: add appends, replace and remove rewrite the rows.
+    let id = ann["id"].as_str().unwrap();
+    let r = s
+        .req("PATCH", &format!("/Users/{id}"))
+        .json(&json!({"schemas": [PATCH],
+        "Operations": [{"op": "add", "path": format!("{SKILLS}:tags"), "value": ["Kotlin"]},
+                       {"op": "replace", "path": format!("{SKILLS}:levels"), "value": [9]}]}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(names(&s, &f("@tags eq \"kotlin\""), ""), ["ann"]);
+    assert_eq!(names(&s, &f("@levels eq 9"), ""), ["ann"]);
+    assert!(names(&s, &f("@levels eq 3"), "").is_empty());
+    let r = s
+        .req("PATCH", &format!("/Users/{id}"))
+        .json(&json!({"schemas": [PATCH],
+        "Operations": [{"op": "remove", "path": format!("{SKILLS}:tags")}]}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(names(&s, &f("@tags eq \"rust\""), "").is_empty());
+    // Removing the attribute takes its values out of every user; an extension left empty goes.
+    let r = s.delete(&format!("//admin/v1/extensions/User/{SKILLS}/tags"));
+    assert_eq!(r.status, 204, "{}", r.text);
+    let dan = s.get("/Users?filter=userName%20eq%20%22dan%22").body["Resources"][0].clone();
+    assert_eq!(dan["schemas"], json!([USER]), "{dan}");
+    assert_eq!(names(&s, &f("@lead eq true"), ""), ["bob"]);
+    let r = s.get("/Users?filter=userName%20eq%20%22bob%22");
+    assert_eq!(
+        r.body["Resources"][0][SKILLS],
+        json!({"levels": [2], "lead": true})
+    );
+    // Removing the whole extension drops its value tables too; it can be declared again.
+    assert_eq!(
+        s.delete(&format!("//admin/v1/extensions/User/{SKILLS}"))
+            .status,
+        204
+    );
+    let r = declare(
+        &s,
+        "User",
+        SKILLS,
+        json!([{"name": "levels", "type": "string", "multiValued": true}]),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert!(names(&s, &f("@levels pr"), "").is_empty());
 }
