@@ -96,6 +96,18 @@ pub struct Tenant {
     pub name: String,
     /// When it was created.
     pub created: DateTime<Utc>,
+    /// The version of its extension catalog, raised by every change to its extensions.
+    pub catalog: i64,
+}
+
+/// A token found by its secret, and its tenant's catalog version, read in the same query: a
+/// server keeps each tenant's schemas while that version stays the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    /// The token.
+    pub token: TokenRecord,
+    /// `Tenant::catalog` of the token's tenant.
+    pub catalog: i64,
 }
 
 /// An access token as stored: only the hash of the secret is kept.
@@ -142,8 +154,8 @@ pub trait Store: Clone + Send + Sync + 'static {
     fn tenant_by_name(&self, name: &str) -> Result<Option<Tenant>>;
     /// Stores a new token.
     fn create_token(&self, token: &TokenRecord) -> Result<()>;
-    /// The token whose secret hashes to `hash`.
-    fn token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>>;
+    /// The token whose secret hashes to `hash`, with its tenant's catalog version.
+    fn token_by_hash(&self, hash: &str) -> Result<Option<Credential>>;
     /// Marks a token revoked; `false` when no such token exists.
     fn revoke_token(&self, id: &str, at: DateTime<Utc>) -> Result<bool>;
     /// Creates `tenant` and `token` together, only if no tenant exists yet. `false` when one did.

@@ -22,6 +22,8 @@ pub struct Principal {
     pub actor: String,
     /// Granted scopes.
     pub scopes: Vec<String>,
+    /// The tenant's catalog version when the request began (`Tenant::catalog`).
+    pub catalog: i64,
 }
 
 /// Authenticates the request and checks that the token holds `scope`.
@@ -75,15 +77,17 @@ async fn from_token<S: Store>(
     let store = state.store.clone();
     let found = web::block(move || store.token_by_hash(&hash)).await??;
     let now = state.clock.now();
-    let record = found
-        .filter(|t| t.revoked.is_none() && t.expires.is_none_or(|e| e > now))
+    let found = found
+        .filter(|c| c.token.revoked.is_none() && c.token.expires.is_none_or(|e| e > now))
         .ok_or_else(|| {
             Error::Unauthorized("the bearer token is invalid, expired or revoked".into())
         })?;
+    let record = found.token;
     Ok(Principal {
         tenant: record.tenant,
         actor: format!("token:{}", record.id),
         scopes: record.scopes,
+        catalog: found.catalog,
     })
 }
 
@@ -110,6 +114,7 @@ async fn from_jwt<S: Store>(
         tenant: tenant.id,
         actor: format!("jwt:{}", identity.subject),
         scopes: identity.scopes,
+        catalog: tenant.catalog,
     })
 }
 

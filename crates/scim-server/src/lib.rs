@@ -51,6 +51,7 @@ pub fn bootstrap(store: &impl Store, config: &Config, clock: &dyn Clock) -> scim
         id: TenantId(scim_core::resource::new_id()),
         name: "default".into(),
         created: now,
+        catalog: 0,
     };
     let scopes: Vec<String> = token::ALL.iter().map(|s| (*s).to_owned()).collect();
     let record = token::record(&tenant.id, &secret, &scopes, now, None);
@@ -100,6 +101,7 @@ pub fn serve<S: Store>(
             },
         },
         jwt: config.jwt.clone(),
+        registries: std::sync::Mutex::default(),
     });
     let max_body = config.max_body_bytes;
     let mut server = HttpServer::new(move || {

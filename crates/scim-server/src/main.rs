@@ -494,6 +494,7 @@ fn tenant(command: TenantCommand, config: &Config) -> Result<(), BoxError> {
                 id: TenantId(scim_core::resource::new_id()),
                 name,
                 created: SystemClock.now(),
+                catalog: 0,
             };
             store.create_tenant(&tenant)?;
             println!("{}\t{}", tenant.id.as_str(), tenant.name);

@@ -1,7 +1,9 @@
-//! Shared, read-only state of the application: the store and the fixed configuration. Nothing
-//! here changes after start, so processes behind one load balancer cannot disagree.
+//! Shared state of the application: the store and the fixed configuration, and a cache of
+//! tenants' schemas keyed by the catalog version the database holds, so processes behind one
+//! load balancer cannot disagree.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use scim_core::clock::Clock;
 use scim_core::discovery::Capabilities;
@@ -11,8 +13,8 @@ use scim_core::schema::Registry;
 pub struct AppState<S> {
     /// The persistence backend.
     pub store: S,
-    /// The built-in schemas (discovery without credentials); each tenant's own registry is
-    /// read per request with `tenant_registry`.
+    /// The built-in schemas (discovery without credentials); each tenant's own registry comes
+    /// from `registry_of`.
     pub registry: &'static Registry,
     /// The time source.
     pub clock: Arc<dyn Clock>,
@@ -20,10 +22,42 @@ pub struct AppState<S> {
     pub caps: Capabilities,
     /// JWT verification, when configured.
     pub jwt: Option<crate::jwt::JwtConfig>,
+    /// Tenant id -> its registry and the catalog version it was read at.
+    pub registries: Mutex<HashMap<String, (i64, Arc<Registry>)>>,
 }
 
-/// A tenant's schemas: the built-in ones plus its extensions, read from the catalog on every
-/// request, so a declaration is in force on every server process as soon as it commits.
+impl<S: scim_core::store::Store> AppState<S> {
+    /// The caller's tenant's schemas. The catalog version comes with the bearer token (same
+    /// query), so a registry read at that version is reused without asking the database, and
+    /// a declaration committed by any process is in force from the next request on.
+    pub fn registry_of(
+        &self,
+        principal: &crate::auth::Principal,
+    ) -> scim_core::Result<Arc<Registry>> {
+        let tenant = principal.tenant.as_str();
+        let cached = |map: &HashMap<String, (i64, Arc<Registry>)>| {
+            map.get(tenant)
+                .filter(|(version, _)| *version == principal.catalog)
+                .map(|(_, r)| Arc::clone(r))
+        };
+        // A poisoned lock only means another request panicked while holding it; the map is
+        // still a valid cache.
+        if let Some(r) = cached(&self.registries.lock().unwrap_or_else(|e| e.into_inner())) {
+            return Ok(r);
+        }
+        let registry = Arc::new(tenant_registry(&self.store, &principal.tenant)?);
+        let mut map = self.registries.lock().unwrap_or_else(|e| e.into_inner());
+        if map.get(tenant).is_none_or(|(v, _)| *v <= principal.catalog) {
+            map.insert(
+                tenant.to_owned(),
+                (principal.catalog, Arc::clone(&registry)),
+            );
+        }
+        Ok(registry)
+    }
+}
+
+/// A tenant's schemas: the built-in ones plus its extensions, read from the catalog.
 pub fn tenant_registry<S: scim_core::store::Store>(
     store: &S,
     tenant: &scim_core::resource::TenantId,

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use scim_core::Error;
 use scim_core::render::timestamp;
 use scim_core::resource::TenantId;
-use scim_core::store::{Tenant, TokenRecord};
+use scim_core::store::{Credential, Tenant, TokenRecord};
 
 use crate::connection::AnyConnection;
 use crate::error::{db, unique};
@@ -31,18 +31,19 @@ pub fn create_tenant(conn: &mut AnyConnection, t: &Tenant) -> Result<(), Error> 
     Ok(())
 }
 
-fn tenant_of(row: (String, String, String)) -> Result<Tenant, Error> {
+fn tenant_of(row: (String, String, String, i64)) -> Result<Tenant, Error> {
     Ok(Tenant {
         id: TenantId(row.0),
         name: row.1,
         created: parse_time(&row.2)?,
+        catalog: row.3,
     })
 }
 
 /// Every tenant, by name.
 pub fn tenants(conn: &mut AnyConnection) -> Result<Vec<Tenant>, Error> {
-    let rows: Vec<(String, String, String)> = tenants::table
-        .select((tenants::id, tenants::name, tenants::created))
+    let rows: Vec<(String, String, String, i64)> = tenants::table
+        .select(tenants::all_columns)
         .order(tenants::name.asc())
         .load(conn)
         .map_err(db)?;
@@ -51,9 +52,9 @@ pub fn tenants(conn: &mut AnyConnection) -> Result<Vec<Tenant>, Error> {
 
 /// The tenant of that name.
 pub fn tenant_by_name(conn: &mut AnyConnection, name: &str) -> Result<Option<Tenant>, Error> {
-    let row: Option<(String, String, String)> = tenants::table
+    let row: Option<(String, String, String, i64)> = tenants::table
         .filter(tenants::name.eq(name))
-        .select((tenants::id, tenants::name, tenants::created))
+        .select(tenants::all_columns)
         .first(conn)
         .optional()
         .map_err(db)?;
@@ -85,11 +86,13 @@ type TokenRow = (
     String,
     Option<String>,
     Option<String>,
+    i64,
 );
 
-/// The token with that hash.
-pub fn token_by_hash(conn: &mut AnyConnection, hash: &str) -> Result<Option<TokenRecord>, Error> {
+/// The token with that hash, and its tenant's catalog version (one query).
+pub fn token_by_hash(conn: &mut AnyConnection, hash: &str) -> Result<Option<Credential>, Error> {
     let row: Option<TokenRow> = tokens::table
+        .inner_join(tenants::table)
         .filter(tokens::hash.eq(hash))
         .select((
             tokens::id,
@@ -99,21 +102,25 @@ pub fn token_by_hash(conn: &mut AnyConnection, hash: &str) -> Result<Option<Toke
             tokens::created,
             tokens::expires,
             tokens::revoked,
+            tenants::catalog_version,
         ))
         .first(conn)
         .optional()
         .map_err(db)?;
-    let Some((id, tenant, hash, scopes, created, expires, revoked)) = row else {
+    let Some((id, tenant, hash, scopes, created, expires, revoked, catalog)) = row else {
         return Ok(None);
     };
-    Ok(Some(TokenRecord {
-        id,
-        tenant: TenantId(tenant),
-        hash,
-        scopes: scopes.split_whitespace().map(str::to_owned).collect(),
-        created: parse_time(&created)?,
-        expires: expires.as_deref().map(parse_time).transpose()?,
-        revoked: revoked.as_deref().map(parse_time).transpose()?,
+    Ok(Some(Credential {
+        token: TokenRecord {
+            id,
+            tenant: TenantId(tenant),
+            hash,
+            scopes: scopes.split_whitespace().map(str::to_owned).collect(),
+            created: parse_time(&created)?,
+            expires: expires.as_deref().map(parse_time).transpose()?,
+            revoked: revoked.as_deref().map(parse_time).transpose()?,
+        },
+        catalog,
     }))
 }
 

@@ -16,7 +16,7 @@ use scim_core::store::{AuditEvent, Author, Tx};
 
 use crate::connection::AnyConnection;
 use crate::error::db;
-use crate::schema::extensions;
+use crate::schema::{extensions, tenants};
 use crate::sql_filter::{Dialect, Part, Sql, json_path, name, pg_path};
 use crate::tx::DieselTx;
 
@@ -203,6 +203,15 @@ fn save(
     Ok(())
 }
 
+/// Raises the tenant's catalog version, so every process reloads its schemas.
+fn changed_catalog(conn: &mut AnyConnection, tenant: &str) -> Result<(), Error> {
+    diesel::update(tenants::table.filter(tenants::id.eq(tenant)))
+        .set(tenants::catalog_version.eq(tenants::catalog_version + 1))
+        .execute(conn)
+        .map_err(db)?;
+    Ok(())
+}
+
 fn audit(
     conn: &mut AnyConnection,
     tenant: &str,
@@ -329,6 +338,7 @@ pub fn apply(
     }
     let new = current.is_none();
     save(conn, tenant, kind, &schema, next_column, new)?;
+    changed_catalog(conn, tenant)?;
     let mut changed = added;
     changed.extend(reindexed);
     audit(conn, tenant, by, ("declare", &schema.id, changed))?;
@@ -390,6 +400,7 @@ pub fn remove(
         )
         .execute(conn)
         .map_err(db)?;
+        changed_catalog(conn, tenant)?;
         audit(conn, tenant, by, ("remove", &schema.id, Vec::new()))?;
         return Ok(true);
     };
@@ -425,6 +436,7 @@ pub fn remove(
     }
     rest.table = Some(table.to_owned());
     save(conn, tenant, kind, &rest, current.next_column, false)?;
+    changed_catalog(conn, tenant)?;
     audit(
         conn,
         tenant,

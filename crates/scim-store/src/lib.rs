@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use scim_core::resource::TenantId;
 use scim_core::schema::{ResourceKind, Schema};
-use scim_core::store::{Author, Store, Tenant, TokenRecord, Tx};
+use scim_core::store::{Author, Credential, Store, Tenant, TokenRecord, Tx};
 
 pub use connection::{AnyConnection, DbUrl, Pool};
 pub use error::Error;
@@ -140,7 +140,7 @@ impl Store for DieselStore {
         self.run(true, |c| admin::create_token(c, token))
     }
 
-    fn token_by_hash(&self, hash: &str) -> scim_core::Result<Option<TokenRecord>> {
+    fn token_by_hash(&self, hash: &str) -> scim_core::Result<Option<Credential>> {
         let mut conn = self.conn()?;
         admin::token_by_hash(&mut conn, hash)
     }
@@ -206,7 +206,7 @@ pub fn check_schema(store: &DieselStore) -> Result<(), Error> {
     tenants::table
         .select(tenants::all_columns)
         .limit(0)
-        .load::<(String, String, String)>(c)?;
+        .load::<(String, String, String, i64)>(c)?;
     tokens::table
         .select(tokens::all_columns)
         .limit(0)

@@ -6,6 +6,7 @@ diesel::table! {
         id -> Text,
         name -> Text,
         created -> Text,
+        catalog_version -> BigInt,
     }
 }
 
@@ -96,6 +97,8 @@ diesel::table! {
         column_names -> Text,
     }
 }
+
+diesel::joinable!(tokens -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_events,

@@ -14,3 +14,7 @@ CREATE TABLE extensions (
     column_names TEXT NOT NULL,
     PRIMARY KEY (tenant_id, urn_folded)
 );
+-- Raised by every change to a tenant's extensions and read with each bearer token, so a
+-- server process knows without another query whether its cached copy of a tenant's schemas
+-- is current.
+ALTER TABLE tenants ADD COLUMN catalog_version BIGINT NOT NULL DEFAULT 0;

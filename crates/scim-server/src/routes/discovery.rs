@@ -13,7 +13,7 @@ use crate::auth;
 use crate::error::ApiError;
 use crate::request::base_url;
 use crate::response::scim_json;
-use crate::state::{AppState, tenant_registry};
+use crate::state::AppState;
 
 /// The registry discovery describes: the caller's tenant's when credentials are sent (and must
 /// then be valid), else the built-in one.
@@ -25,8 +25,9 @@ async fn registry<S: Store>(
         return Ok(state.registry.clone());
     }
     let principal = auth::authenticate(state, req).await?;
-    let store = state.store.clone();
-    Ok(web::block(move || tenant_registry(&store, &principal.tenant)).await??)
+    let state = state.clone();
+    let registry = web::block(move || state.registry_of(&principal)).await??;
+    Ok((*registry).clone())
 }
 
 /// `GET /ServiceProviderConfig`

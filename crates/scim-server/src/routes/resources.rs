@@ -13,7 +13,7 @@ use crate::auth::{self, Principal};
 use crate::error::ApiError;
 use crate::request::{Params, base_url, header as header_of, json_body};
 use crate::response::{self, scim_json};
-use crate::state::{AppState, tenant_registry};
+use crate::state::AppState;
 use crate::token;
 
 fn kind_of(segment: &str) -> Result<ResourceKind, ApiError> {
@@ -33,7 +33,7 @@ async fn with_service<S: Store, T: Send + 'static>(
 ) -> Result<T, ApiError> {
     let state = state.clone();
     let result = web::block(move || {
-        let registry = tenant_registry(&state.store, &principal.tenant)?;
+        let registry = state.registry_of(&principal)?;
         let service = Service {
             store: &state.store,
             tenant: &principal.tenant,
