@@ -11,10 +11,10 @@ use crate::import::{COLUMNS, ExtensionColumn, extension_columns};
 use crate::projection::Projection;
 use crate::query::{self, After, StoreQuery};
 use crate::render::{self, Derived};
-use crate::resource::Record;
+use crate::resource::{GroupRef, Record};
 use crate::resources::Service;
 use crate::schema::{ENTERPRISE_USER, ResourceKind};
-use crate::store::{Store, Tx};
+use crate::store::Store;
 
 /// Rows read per page.
 const PAGE: u64 = 500;
@@ -72,13 +72,17 @@ pub fn export<S: Store>(
         };
         let done = service.store.read(service.tenant, |tx| {
             let page = tx.list(ResourceKind::User, &query)?;
+            // The groups of the whole page in one query.
+            let ids: Vec<String> = page.records.iter().map(|r| r.id.clone()).collect();
+            let mut groups = tx.groups_of(&ids)?;
             for record in &page.records {
+                let of = groups.remove(&record.id).unwrap_or_default();
                 if let Some(w) = csv_out.as_mut() {
-                    w.write_record(row(tx, record, &extensions)?)
+                    w.write_record(row(record, &of, &extensions))
                         .map_err(Error::internal)?;
                 }
                 if let Some(w) = json_out.as_mut() {
-                    let groups = Derived::Groups(tx.groups_of(&record.id)?);
+                    let groups = Derived::Groups(of);
                     let mut body = render::resource(record, groups, service.base_url);
                     full.apply(service.registry, ResourceKind::User, &mut body);
                     if written > 0 {
@@ -109,14 +113,13 @@ pub fn export<S: Store>(
 }
 
 /// One user as import columns.
-fn row(tx: &mut dyn Tx, record: &Record, extensions: &[ExtensionColumn]) -> Result<Vec<String>> {
+fn row(record: &Record, groups: &[GroupRef], extensions: &[ExtensionColumn]) -> Vec<String> {
     let d = &record.data;
     let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or_default().to_owned();
-    let mut groups: Vec<String> = tx
-        .groups_of(&record.id)?
-        .into_iter()
+    let mut groups: Vec<String> = groups
+        .iter()
         .filter(|g| g.direct)
-        .filter_map(|g| g.display)
+        .filter_map(|g| g.display.clone())
         .collect();
     groups.sort();
     let mut cells = vec![
@@ -151,5 +154,5 @@ fn row(tx: &mut dyn Tx, record: &Record, extensions: &[ExtensionColumn]) -> Resu
         };
         cells.push(cell);
     }
-    Ok(cells)
+    cells
 }

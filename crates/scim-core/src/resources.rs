@@ -432,10 +432,7 @@ impl<S: Store> Service<'_, S> {
         };
         self.store.read(self.tenant, |tx| {
             let page = tx.list(kind, &query)?;
-            let mut resources = Vec::with_capacity(page.records.len());
-            for record in &page.records {
-                resources.push(self.output(tx, record, &proj)?.body);
-            }
+            let resources = self.page(tx, &page.records, &proj)?;
             Ok(json!({
                 "schemas": [LIST_RESPONSE],
                 "totalResults": page.total,
@@ -497,10 +494,7 @@ impl<S: Store> Service<'_, S> {
             let more = u64::try_from(page.records.len()).unwrap_or(u64::MAX) > count;
             page.records
                 .truncate(usize::try_from(count).unwrap_or(usize::MAX));
-            let mut resources = Vec::with_capacity(page.records.len());
-            for record in &page.records {
-                resources.push(self.output(tx, record, proj)?.body);
-            }
+            let resources = self.page(tx, &page.records, proj)?;
             let mut body = json!({
                 "schemas": [LIST_RESPONSE],
                 "itemsPerPage": resources.len(),
@@ -593,9 +587,7 @@ impl<S: Store> Service<'_, S> {
                         },
                     )?;
                     left -= u64::try_from(page.records.len()).unwrap_or(left).min(left);
-                    for record in &page.records {
-                        resources.push(self.output(tx, record, &proj)?.body);
-                    }
+                    resources.extend(self.page(tx, &page.records, &proj)?);
                 }
                 skip = 0;
             }
@@ -613,7 +605,8 @@ impl<S: Store> Service<'_, S> {
     fn output(&self, tx: &mut dyn Tx, record: &Record, proj: &Projection) -> Result<Output> {
         let derived = match record.kind {
             ResourceKind::User if proj.wants(self.registry, record.kind, "groups") => {
-                Derived::Groups(tx.groups_of(&record.id)?)
+                let mut groups = tx.groups_of(std::slice::from_ref(&record.id))?;
+                Derived::Groups(groups.remove(&record.id).unwrap_or_default())
             }
             ResourceKind::Group if proj.wants(self.registry, record.kind, "members") => {
                 Derived::Members(tx.members(&record.id)?)
@@ -621,6 +614,39 @@ impl<S: Store> Service<'_, S> {
             ResourceKind::User | ResourceKind::Group => Derived::None,
         };
         Ok(self.render(record, derived, proj))
+    }
+
+    /// The bodies of a page of records: the `groups` of all its users come from one query.
+    fn page(&self, tx: &mut dyn Tx, records: &[Record], proj: &Projection) -> Result<Vec<Value>> {
+        let users: Vec<String> = records
+            .iter()
+            .filter(|r| r.kind == ResourceKind::User)
+            .map(|r| r.id.clone())
+            .collect();
+        let mut groups =
+            if !users.is_empty() && proj.wants(self.registry, ResourceKind::User, "groups") {
+                tx.groups_of(&users)?
+            } else {
+                HashMap::new()
+            };
+        let mut out = Vec::with_capacity(records.len());
+        for record in records {
+            let body = match record.kind {
+                ResourceKind::User => {
+                    let derived = match groups.remove(&record.id) {
+                        Some(g) => Derived::Groups(g),
+                        None if proj.wants(self.registry, record.kind, "groups") => {
+                            Derived::Groups(Vec::new())
+                        }
+                        None => Derived::None,
+                    };
+                    self.render(record, derived, proj).body
+                }
+                ResourceKind::Group => self.output(tx, record, proj)?.body,
+            };
+            out.push(body);
+        }
+        Ok(out)
     }
 
     /// Renders and projects a record whose derived attributes are known.

@@ -54,8 +54,13 @@ pub trait Tx {
     /// Runs `f` in a savepoint of this transaction: if it fails, its changes alone are undone
     /// and its error returned. `/Bulk` runs each operation this way inside one transaction.
     fn savepoint(&mut self, f: &mut dyn FnMut(&mut dyn Tx) -> Result<()>) -> Result<()>;
-    /// The groups a resource belongs to, directly and through nested groups.
-    fn groups_of(&mut self, member_id: &str) -> Result<Vec<GroupRef>>;
+    /// The groups each of these resources belongs to, directly and through nested groups, in
+    /// one query for them all (a page of users costs one query, not one per user). Members in
+    /// no group are absent from the map.
+    fn groups_of(
+        &mut self,
+        member_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, Vec<GroupRef>>>;
 }
 
 /// One change to a resource, as the audit trail keeps it.

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use std::collections::HashMap;
+
+use diesel::sql_types::Text;
 use scim_core::Error;
 use scim_core::query::StoreQuery;
 use scim_core::render::timestamp;
@@ -165,29 +167,38 @@ struct GroupFields<'a> {
 #[derive(QueryableByName)]
 struct GroupOfRow {
     #[diesel(sql_type = Text)]
+    member_id: String,
+    #[diesel(sql_type = Text)]
     group_id: String,
     #[diesel(sql_type = Text)]
     display_name: String,
-    #[diesel(sql_type = Bool)]
-    direct: bool,
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    direct: i32,
 }
 
-// `$1` is the tenant and `$2` the member in the statement below. SQLite reads `$N` as a named
-// parameter numbered by first appearance, so one text serves both backends as long as the
-// parameters first appear in order.
-// UNION (not UNION ALL) stops at groups already seen, so membership cycles terminate.
-const GROUPS_OF_SQL: &str = "\
-WITH RECURSIVE ancestors(group_id) AS (
-    SELECT group_id FROM group_members WHERE tenant_id = $1 AND member_id = $2
+/// The groups of many members at once, direct and through nested groups: one statement for a
+/// whole page of users. `$1` is the tenant and the members follow as `$2, $3, ...`; SQLite
+/// reads `$N` as a named parameter numbered by first appearance, so one text serves both
+/// backends as long as the parameters first appear in order. UNION (not UNION ALL) stops at
+/// rows already seen, so membership cycles terminate.
+fn groups_of_sql(members: usize) -> String {
+    let list: Vec<String> = (0..members).map(|i| format!("${}", i + 2)).collect();
+    format!(
+        "WITH RECURSIVE ancestors(member_id, group_id, direct) AS (
+    SELECT member_id, group_id, 1 FROM group_members
+    WHERE tenant_id = $1 AND member_id IN ({})
     UNION
-    SELECT gm.group_id FROM group_members gm JOIN ancestors a ON gm.member_id = a.group_id
-    WHERE gm.tenant_id = $1
+    SELECT a.member_id, gm.group_id, 0 FROM group_members gm
+    JOIN ancestors a ON gm.member_id = a.group_id WHERE gm.tenant_id = $1
 )
-SELECT g.id AS group_id, g.display_name AS display_name,
-       EXISTS (SELECT 1 FROM group_members d
-               WHERE d.tenant_id = $1 AND d.group_id = g.id AND d.member_id = $2) AS direct
+SELECT a.member_id AS member_id, g.id AS group_id, g.display_name AS display_name,
+       MAX(a.direct) AS direct
 FROM ancestors a JOIN groups g ON g.tenant_id = $1 AND g.id = a.group_id
-ORDER BY g.id";
+GROUP BY a.member_id, g.id, g.display_name
+ORDER BY a.member_id, g.id",
+        list.join(", ")
+    )
+}
 
 impl<'a> DieselTx<'a> {
     /// A transaction on `conn` for `tenant`.
@@ -753,19 +764,27 @@ impl Tx for DieselTx<'_> {
         result
     }
 
-    fn groups_of(&mut self, member_id: &str) -> Result<Vec<GroupRef>, Error> {
-        let rows: Vec<GroupOfRow> = diesel::sql_query(GROUPS_OF_SQL)
-            .bind::<Text, _>(&self.tenant)
-            .bind::<Text, _>(member_id)
-            .load(self.conn)
-            .map_err(db)?;
-        Ok(rows
-            .into_iter()
-            .map(|r| GroupRef {
-                value: r.group_id,
-                display: Some(r.display_name),
-                direct: r.direct,
-            })
-            .collect())
+    fn groups_of(
+        &mut self,
+        member_ids: &[String],
+    ) -> Result<HashMap<String, Vec<GroupRef>>, Error> {
+        let mut out: HashMap<String, Vec<GroupRef>> = HashMap::new();
+        for chunk in member_ids.chunks(CHUNK) {
+            let mut query = diesel::sql_query(groups_of_sql(chunk.len()))
+                .into_boxed::<<AnyConnection as diesel::Connection>::Backend>()
+                .bind::<Text, _>(self.tenant.clone());
+            for id in chunk {
+                query = query.bind::<Text, _>(id.clone());
+            }
+            let rows: Vec<GroupOfRow> = query.load(self.conn).map_err(db)?;
+            for r in rows {
+                out.entry(r.member_id).or_default().push(GroupRef {
+                    value: r.group_id,
+                    display: Some(r.display_name),
+                    direct: r.direct > 0,
+                });
+            }
+        }
+        Ok(out)
     }
 }

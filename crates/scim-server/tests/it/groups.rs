@@ -343,6 +343,61 @@ fn nested_groups_and_user_groups(backend: Backend) {
             }),
         ]
     );
+
+    // A list page reads the groups of all its users in one query: the same answers, per user,
+    // also with a membership cycle (Parent in Child in Parent) and a user in both directly.
+    let both = s.create_user("ivy");
+    let r = s
+        .req("PATCH", &format!("/Groups/{}", id(&child)))
+        .json(&json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members",
+                        "value": [{"value": id(&parent), "type": "Group"},
+                                  {"value": id(&both), "type": "User"}]}]}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = s
+        .req("PATCH", &format!("/Groups/{}", id(&parent)))
+        .json(&json!({
+        "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+        "Operations": [{"op": "add", "path": "members", "value": [{"value": id(&both)}]}]}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    s.create_user("loner");
+    let page = s.get("/Users?sortBy=userName&attributes=groups,userName");
+    let summary: Vec<(String, Vec<(String, String)>)> = page.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            let mut g: Vec<(String, String)> = u["groups"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|g| {
+                    (
+                        g["display"].as_str().unwrap().to_owned(),
+                        g["type"].as_str().unwrap().to_owned(),
+                    )
+                })
+                .collect();
+            g.sort();
+            (u["userName"].as_str().unwrap().to_owned(), g)
+        })
+        .collect();
+    let pair = |d: &str, t: &str| (d.to_owned(), t.to_owned());
+    assert_eq!(
+        summary,
+        vec![
+            (
+                "heidi".to_owned(),
+                vec![pair("Child", "direct"), pair("Parent", "indirect")]
+            ),
+            (
+                "ivy".to_owned(),
+                vec![pair("Child", "direct"), pair("Parent", "direct")]
+            ),
+            ("loner".to_owned(), vec![]),
+        ]
+    );
 }
 
 fn deleting_a_group_removes_it_everywhere(backend: Backend) {
