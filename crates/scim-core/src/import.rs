@@ -180,14 +180,16 @@ pub fn import<S: Store>(
         }
     }
     // Each extension column the file has, with the header it goes by.
+    let declared = extension_columns(service.registry);
     let mut extensions = Vec::new();
     for header in &headers {
         if COLUMNS.contains(&header.as_str()) {
             continue;
         }
-        let column = extension_columns(service.registry)
-            .into_iter()
+        let column = declared
+            .iter()
             .find(|c| c.named(header))
+            .cloned()
             .ok_or_else(|| Error::InvalidSyntax(format!("unknown column '{header}'")))?;
         extensions.push((header.clone(), column));
     }

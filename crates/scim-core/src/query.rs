@@ -670,10 +670,11 @@ fn compare(
         (AttrType::Binary | AttrType::Complex, _) => {
             return Err(bad("binary and complex values cannot be compared"));
         }
-        (AttrType::Integer, CompValue::Number(n)) if !substring && n.parse::<i64>().is_ok() => {
-            Operand::Int(n.parse::<i64>().map_err(|_| bad("expects a number"))?)
-        }
-        (AttrType::Integer | AttrType::Decimal, CompValue::Number(n)) if !substring => {
+        (AttrType::Integer, CompValue::Number(n)) if !substring => integer(n)
+            .map(Operand::Int)
+            .or_else(|| n.parse::<f64>().ok().map(Operand::Num))
+            .ok_or_else(|| bad("expects a number"))?,
+        (AttrType::Decimal, CompValue::Number(n)) if !substring => {
             Operand::Num(n.parse::<f64>().map_err(|_| bad("expects a number"))?)
         }
         (AttrType::Integer | AttrType::Decimal, _) => {
@@ -704,6 +705,16 @@ fn compare(
     Ok(Expr::Compare(field, op, operand))
 }
 
+/// A literal compared with an `integer` attribute as a whole number when it is one (`10` and
+/// `10.0` alike), so it stays exact past 2^53 and an index on a bigint column can serve it.
+fn integer(literal: &str) -> Option<i64> {
+    literal.parse::<i64>().ok().or_else(|| {
+        let n = literal.parse::<f64>().ok()?;
+        // Well inside i64, so the conversion below is exact.
+        (n.fract() == 0.0 && n.abs() < 9.0e15).then_some(n as i64)
+    })
+}
+
 fn present(field: Field) -> Expr {
     Expr::Present(field)
 }
@@ -719,6 +730,15 @@ mod tests {
 
     fn s(v: &str) -> Operand {
         Operand::Str(v.into())
+    }
+
+    #[test]
+    fn integer_literals_stay_exact() {
+        assert_eq!(integer("10"), Some(10));
+        assert_eq!(integer("10.0"), Some(10));
+        assert_eq!(integer("9007199254740993"), Some(9_007_199_254_740_993));
+        assert_eq!(integer("1.5"), None);
+        assert_eq!(integer("1e300"), None);
     }
 
     #[test]

@@ -623,22 +623,20 @@ impl<S: Store> Service<'_, S> {
             .filter(|r| r.kind == ResourceKind::User)
             .map(|r| r.id.clone())
             .collect();
-        let mut groups =
-            if !users.is_empty() && proj.wants(self.registry, ResourceKind::User, "groups") {
-                tx.groups_of(&users)?
-            } else {
-                HashMap::new()
-            };
+        let wanted = proj.wants(self.registry, ResourceKind::User, "groups");
+        let mut groups = if wanted && !users.is_empty() {
+            tx.groups_of(&users)?
+        } else {
+            HashMap::new()
+        };
         let mut out = Vec::with_capacity(records.len());
         for record in records {
             let body = match record.kind {
                 ResourceKind::User => {
-                    let derived = match groups.remove(&record.id) {
-                        Some(g) => Derived::Groups(g),
-                        None if proj.wants(self.registry, record.kind, "groups") => {
-                            Derived::Groups(Vec::new())
-                        }
-                        None => Derived::None,
+                    let derived = if wanted {
+                        Derived::Groups(groups.remove(&record.id).unwrap_or_default())
+                    } else {
+                        Derived::None
                     };
                     self.render(record, derived, proj).body
                 }

@@ -50,13 +50,20 @@ impl From<Error> for scim_core::Error {
                 ]
                 .iter()
                 .any(|m| info.message().contains(m))
-                    || info.message().ends_with("does not exist") =>
+                    || missing_relation(info.message()) =>
             {
                 scim_core::Error::Unavailable(Box::new(e))
             }
             other => scim_core::Error::Internal(Box::new(other)),
         }
     }
+}
+
+/// PostgreSQL's `column "c3" does not exist` and `relation "ext_..." does not exist`; other
+/// missing objects (a function, an extension) are faults, not a schema change to retry past.
+fn missing_relation(message: &str) -> bool {
+    (message.starts_with("column ") || message.starts_with("relation "))
+        && message.ends_with("does not exist")
 }
 
 /// Converts a query failure into the core's error.

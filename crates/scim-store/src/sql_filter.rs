@@ -422,11 +422,6 @@ impl Renderer<'_> {
                             .bind(Part::Str(s.clone()))
                             .push(" AS timestamptz)");
                     }
-                    // A bigint column keeps its index only when compared with a bigint.
-                    (AttrType::Integer, Operand::Num(n)) if is_whole(*n) => {
-                        sql.push(&format!("{column} {} ", symbol(op)))
-                            .bind(Part::Int(whole(*n)));
-                    }
                     _ => self.operator(sql, column, op, value),
                 }
                 sql.push(")");
@@ -594,16 +589,6 @@ fn symbol(op: CompareOp) -> &'static str {
         CompareOp::Lt => "<",
         CompareOp::Le => "<=",
     }
-}
-
-/// Whether a filter number is a whole number a bigint holds exactly.
-fn is_whole(n: f64) -> bool {
-    n.fract() == 0.0 && n.abs() < 9.0e15
-}
-
-/// `n` as a bigint; only called when `is_whole(n)`, so the conversion is exact.
-fn whole(n: f64) -> i64 {
-    n as i64
 }
 
 fn fold_for_sort(x: String, kind: AttrType, case_exact: bool) -> String {

@@ -2,11 +2,10 @@
 //! numbers, groups created when missing, dry runs, updates that keep what the file does not
 //! name, and an export that re-imports unchanged.
 
-use std::process::{Command, Output};
-
 use serde_json::Value;
 
 use crate::backends;
+use crate::cli::cli;
 use crate::harness::{Backend, Server, TempDir};
 
 backends!(
@@ -25,15 +24,6 @@ Bob,NoMail,,e-2,,,,,,
 Cy,Young,cy@example.com,e-3,,Pitcher,Sales,,maybe,
 Dee,Doe,dee@example.com,,,,,,false,Everyone
 ";
-
-fn cli(s: &Server, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_scim-server"))
-        .args(args)
-        .env("DATABASE_URL", &s.db.url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
 
 fn write(dir: &TempDir, name: &str, text: &str) -> String {
     let path = dir.0.join(name);
