@@ -92,10 +92,7 @@ pub fn export<S: Store>(
                 }
                 written += 1;
             }
-            Ok(page.records.last().map(|r| After {
-                created: render::timestamp(&r.created),
-                id: r.id.clone(),
-            }))
+            Ok(page.records.last().map(|r| After::of(r, false)))
         })?;
         match done {
             Some(next) => after = Some(next),

@@ -191,21 +191,34 @@ pub struct StoreQuery {
     pub total: bool,
 }
 
-/// A position in the default order: the `meta.created` column text and the id of the last
-/// resource already read.
+/// A position in the default order: the `meta.created` column text and the id of a resource
+/// already read. The page wanted follows it, or with `backward` precedes it (a
+/// `previousCursor`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct After {
     /// `meta.created` in the stored fixed-width form.
     pub created: String,
     /// The resource id.
     pub id: String,
+    /// Whether the page wanted ends just before this position instead of starting after it.
+    pub backward: bool,
 }
 
 impl After {
-    /// The RFC 9865 cursor naming this position: opaque to clients, and made of unreserved
-    /// URL characters only (hex).
+    /// The position of `record`: after it, or with `backward` before it.
+    pub fn of(record: &crate::resource::Record, backward: bool) -> After {
+        After {
+            created: crate::render::timestamp(&record.created),
+            id: record.id.clone(),
+            backward,
+        }
+    }
+
+    /// The RFC 9865 cursor naming this position and direction: opaque to clients, and made of
+    /// unreserved URL characters only (hex). A backward cursor starts with `<`.
     pub fn cursor(&self) -> String {
-        format!("{}~{}", self.created, self.id)
+        let mark = if self.backward { "<" } else { "" };
+        format!("{mark}{}~{}", self.created, self.id)
             .bytes()
             .map(|b| format!("{b:02x}"))
             .collect()
@@ -233,6 +246,10 @@ impl After {
             .collect::<Option<Vec<u8>>>()
             .ok_or_else(invalid)?;
         let text = String::from_utf8(bytes).map_err(|_| invalid())?;
+        let (backward, text) = match text.strip_prefix('<') {
+            Some(rest) => (true, rest),
+            None => (false, text.as_str()),
+        };
         let (created, id) = text.split_once('~').ok_or_else(invalid)?;
         let canonical = chrono::DateTime::parse_from_rfc3339(created)
             .map(|t| crate::render::timestamp(&t.with_timezone(&chrono::Utc)))
@@ -245,6 +262,7 @@ impl After {
         Ok(After {
             created: canonical,
             id: id.to_owned(),
+            backward,
         })
     }
 }
@@ -746,10 +764,17 @@ mod tests {
         let at = After {
             created: "2026-11-23T14:33:00.123456Z".into(),
             id: "6f1c2a9e-0000-4000-8000-000000000001".into(),
+            backward: false,
         };
         let cursor = at.cursor();
         assert!(cursor.chars().all(|c| c.is_ascii_hexdigit()));
         assert_eq!(After::from_cursor(&cursor).unwrap(), at);
+        let back = After {
+            backward: true,
+            ..at.clone()
+        };
+        assert_ne!(back.cursor(), cursor);
+        assert_eq!(After::from_cursor(&back.cursor()).unwrap(), back);
         for bad in ["", "0", "zz", "41", &cursor[..cursor.len() - 2]] {
             assert!(
                 matches!(After::from_cursor(bad), Err(Error::InvalidCursor(_))),

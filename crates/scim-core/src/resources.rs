@@ -444,9 +444,10 @@ impl<S: Store> Service<'_, S> {
     }
 
     /// RFC 9865 cursor paging: a keyset query in the default order (creation time, then id)
-    /// after the position the cursor names, so the ten-thousandth page costs what the first
-    /// does. One row more than asked says whether a next page exists; `totalResults` is
-    /// counted for the first page only (counting a whole tenant costs more than a page).
+    /// after (or, for a `previousCursor`, before) the position the cursor names, so the
+    /// ten-thousandth page costs what the first does. `totalResults` is counted for the first
+    /// page only (counting a whole tenant costs more than a page). An empty page carries no
+    /// cursor: it has no resource to name a position by.
     fn list_by_cursor(
         &self,
         kind: ResourceKind,
@@ -489,11 +490,22 @@ impl<S: Store> Service<'_, S> {
             count: if count == 0 { 0 } else { count + 1 },
             total: first,
         };
+        let backward = query.after.as_ref().is_some_and(|a| a.backward);
         self.store.read(self.tenant, |tx| {
             let mut page = tx.list(kind, &query)?;
+            // One row beyond the page says whether more lie in the direction of travel. A
+            // backward page comes newest first: it is put back in creation order.
             let more = u64::try_from(page.records.len()).unwrap_or(u64::MAX) > count;
             page.records
                 .truncate(usize::try_from(count).unwrap_or(usize::MAX));
+            if backward {
+                page.records.reverse();
+            }
+            let (has_previous, has_next) = if backward {
+                (more, true)
+            } else {
+                (!first, more)
+            };
             let resources = self.page(tx, &page.records, proj)?;
             let mut body = json!({
                 "schemas": [LIST_RESPONSE],
@@ -504,12 +516,13 @@ impl<S: Store> Service<'_, S> {
                 if first {
                     obj.insert("totalResults".into(), json!(page.total));
                 }
-                if let (true, Some(last)) = (more, page.records.last()) {
-                    let next = query::After {
-                        created: render::timestamp(&last.created),
-                        id: last.id.clone(),
-                    };
+                if let (true, Some(last)) = (has_next, page.records.last()) {
+                    let next = query::After::of(last, false);
                     obj.insert("nextCursor".into(), json!(next.cursor()));
+                }
+                if let (true, Some(head)) = (has_previous, page.records.first()) {
+                    let previous = query::After::of(head, true);
+                    obj.insert("previousCursor".into(), json!(previous.cursor()));
                 }
             }
             Ok(body)

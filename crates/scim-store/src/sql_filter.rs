@@ -509,12 +509,14 @@ impl Renderer<'_> {
         true
     }
 
-    /// Resources after a keyset position in the default order (creation, then id); both
-    /// backends compare row values, which the (tenant, created, id) index serves.
+    /// Resources after (or, going backward, before) a keyset position in the default order
+    /// (creation, then id); both backends compare row values, which the (tenant, created, id)
+    /// index serves.
     pub fn after(&self, after: &scim_core::query::After) -> Sql {
         let t = self.table();
+        let op = if after.backward { "<" } else { ">" };
         let mut sql = Sql::default();
-        sql.push(&format!("({t}.created, {t}.id) > ("))
+        sql.push(&format!("({t}.created, {t}.id) {op} ("))
             .bind(Part::Str(after.created.clone()))
             .push(", ")
             .bind(Part::Str(after.id.clone()))

@@ -507,6 +507,7 @@ impl Tx for DieselTx<'_> {
         };
         let filter = q.filter.as_ref().map(|f| renderer.filter(f)).transpose()?;
         let after = q.after.as_ref().map(|a| renderer.after(a));
+        let backward = q.after.as_ref().is_some_and(|a| a.backward);
         let order = q
             .sort
             .as_ref()
@@ -534,6 +535,10 @@ impl Tx for DieselTx<'_> {
                 } else {
                     let query = match &order {
                         Some(o) => page().order(o.clone()),
+                        // A backward page is read nearest first; the caller restores the order.
+                        None if backward => {
+                            page().order(($table::created.desc(), $table::id.desc()))
+                        }
                         None => page().order(($table::created.asc(), $table::id.asc())),
                     };
                     query

@@ -1,6 +1,7 @@
 //! RFC 9865 cursor paging on /Users and /Groups: a walk in creation order that neither repeats
-//! nor skips, however resources come and go between pages; `nextCursor` until the last page;
-//! the errors the RFC names; the `pagination` block of /ServiceProviderConfig.
+//! nor skips, however resources come and go between pages; `nextCursor` until the last page,
+//! `previousCursor` after the first; the errors the RFC names; the `pagination` block of
+//! /ServiceProviderConfig.
 
 use serde_json::{Value, json};
 
@@ -10,6 +11,7 @@ use crate::harness::{Backend, Server};
 backends!(
     a_cursor_walk_visits_every_user_once_in_creation_order,
     changes_between_pages_neither_repeat_nor_skip,
+    previous_cursors_walk_back_to_the_first_page,
     bad_cursors_counts_and_mixtures_are_refused,
     search_requests_and_groups_page_by_cursor_too,
 );
@@ -123,6 +125,58 @@ fn changes_between_pages_neither_repeat_nor_skip(backend: Backend) {
         .collect();
     expected.push(late);
     assert_eq!(rest, expected);
+}
+
+fn previous_cursors_walk_back_to_the_first_page(backend: Backend) {
+    let s = Server::start(backend);
+    let created: Vec<String> = (0..7)
+        .map(|i| {
+            s.create_user(&format!("u{i}"))["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let pages = walk(&s, "count=3");
+    assert_eq!(pages.len(), 3);
+    // Every page but the first says how to go back; a page's previous page is the one before.
+    assert!(pages[0].get("previousCursor").is_none());
+    for (i, page) in pages.iter().enumerate().skip(1) {
+        let back = page["previousCursor"].as_str().unwrap();
+        let r = s.get(&format!("/Users?cursor={back}&count=3"));
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(ids(&r.body), ids(&pages[i - 1]), "back from page {i}");
+        assert!(r.body.get("totalResults").is_none());
+        // Going back and then forward again returns to the same page.
+        let forward = r.body["nextCursor"].as_str().unwrap();
+        let again = s.get(&format!("/Users?cursor={forward}&count=3"));
+        assert_eq!(ids(&again.body), ids(page));
+    }
+    // Back from the second page lands on the first, which has nothing before it.
+    let back = pages[1]["previousCursor"].as_str().unwrap();
+    let first = s.get(&format!("/Users?cursor={back}&count=3"));
+    assert_eq!(ids(&first.body), created[..3]);
+    assert!(first.body.get("previousCursor").is_none());
+    // A smaller count going back still ends just before the page it came from.
+    let back = pages[2]["previousCursor"].as_str().unwrap();
+    let r = s.get(&format!("/Users?cursor={back}&count=2"));
+    assert_eq!(ids(&r.body), created[4..6]);
+    assert_eq!(
+        s.get(&format!(
+            "/Users?cursor={}&count=2",
+            r.body["previousCursor"].as_str().unwrap()
+        ))
+        .body["Resources"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    // Resources deleted behind the reader are simply not there going back.
+    assert_eq!(s.delete(&format!("/Users/{}", created[4])).status, 204);
+    let back = pages[2]["previousCursor"].as_str().unwrap();
+    let r = s.get(&format!("/Users?cursor={back}&count=3"));
+    assert_eq!(ids(&r.body), [created[2].clone(), created[3].clone(), created[5].clone()]);
 }
 
 fn bad_cursors_counts_and_mixtures_are_refused(backend: Backend) {
