@@ -1,6 +1,7 @@
 """Shared pieces of the benchmark scripts: a keep-alive SCIM client and a server started on a
 free loopback port with a fresh database. Standard library only."""
 
+import concurrent.futures
 import http.client
 import json
 import os
@@ -66,3 +67,79 @@ def pct(samples, p):
     """The p-th percentile of `samples` (seconds) in milliseconds."""
     s = sorted(samples)
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))] * 1000
+
+
+# A tenant extension (issue #5) every benchmark user carries: `badge`, a unique integer, and
+# `costCenter`, a string; each is a typed, indexed column.
+ACME = "urn:example:bench:2.0:User"
+ACME_ATTRIBUTES = [
+    {"name": "badge", "type": "integer", "uniqueness": "server"},
+    {"name": "costCenter", "type": "string"},
+]
+
+
+def declare_extension(port):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    c.request("PUT", f"/admin/v1/extensions/User/{ACME}",
+              body=json.dumps({"attributes": ACME_ATTRIBUTES}),
+              headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"})
+    resp = c.getresponse()
+    resp.read()
+    if resp.status not in (200, 201):
+        raise RuntimeError(f"declaring the extension: {resp.status}")
+
+
+def user(i):
+    """The i-th benchmark user: a name, two emails, an externalId, an EnterpriseUser department
+    and both extension values."""
+    return {
+        "schemas": [USER, ENTERPRISE, ACME],
+        "userName": f"user{i:07d}@example.com",
+        "externalId": f"ext-{i}",
+        "name": {"givenName": f"Given{i}", "familyName": f"Family{i % 5000}"},
+        "emails": [{"value": f"user{i:07d}@corp.example", "type": "work", "primary": True},
+                   {"value": f"u{i}@home.example", "type": "home"}],
+        ENTERPRISE: {"department": f"dept-{i % 100}"},
+        ACME: {"badge": i, "costCenter": f"CC-{i % 1000:04d}"},
+    }
+
+
+def fill(port, start, count, threads, batch=1000):
+    """Creates users `start..start+count` through /Bulk requests of `batch` POSTs. The clients
+    fill interleaved slices, so an interrupted fill leaves gaps: start such a database over."""
+    def work(offset):
+        c = Client(port)
+        for first in range(start + offset * batch, start + count, threads * batch):
+            ops = [{"method": "POST", "path": "/Users", "bulkId": f"u{i}", "data": user(i)}
+                   for i in range(first, min(first + batch, start + count))]
+            out = c.call("POST", "/Bulk", {"schemas": [BULK], "Operations": ops})
+            failed = [o for o in out["Operations"] if o["status"] != "201"]
+            if failed:
+                raise RuntimeError(f"bulk fill: {failed[:2]}")
+    with concurrent.futures.ThreadPoolExecutor(threads) as pool:
+        list(pool.map(work, range(threads)))
+
+
+def fill_to(port, url, n, threads=2):
+    """Fills the server to `n` users unless it holds them already; returns how many it made."""
+    c = Client(port)
+    have = c.call("GET", "/Users?count=0")["totalResults"]
+    if have >= n:
+        return 0
+    had = have
+    if url.startswith("postgres") and have < 20_000:
+        # PostgreSQL keeps the plans of foreign-key checks made while the tables were empty
+        # (sequential scans) until statistics change; autovacuum analyzes a growing table in
+        # production, here (autovacuum may be off) the script does it once after a first slice.
+        fill(port, have, 20_000 - have, threads)
+        analyze(url)
+        have = 20_000
+    fill(port, have, n - have, threads)
+    return n - had
+
+
+def analyze(url):
+    """On PostgreSQL, fresh statistics, as autovacuum keeps them in production (libpq reads the
+    schema from the URL's `options`)."""
+    if url.startswith("postgres"):
+        subprocess.run(["psql", url, "-qc", "ANALYZE"], check=True)

@@ -98,6 +98,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    resource_counts (tenant_id, resource_type, shard) {
+        tenant_id -> Text,
+        resource_type -> Text,
+        shard -> BigInt,
+        n -> BigInt,
+    }
+}
+
 diesel::joinable!(tokens -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -108,5 +117,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     user_emails,
     groups,
-    group_members
+    group_members,
+    resource_counts
 );

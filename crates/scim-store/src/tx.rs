@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 use crate::connection::AnyConnection;
 use crate::error::{db, unique};
 use crate::extensions;
-use crate::schema::{audit_events, group_members, groups, user_emails, users};
+use crate::schema::{audit_events, group_members, groups, resource_counts, user_emails, users};
 use crate::sql_filter::{Dialect, Renderer};
 
 /// Rows per multi-row INSERT and ids per `IN` list, well below SQLite's bound-parameter limit.
@@ -35,6 +35,8 @@ pub struct DieselTx<'a> {
     pub write: bool,
     /// Audit events not yet inserted: `flush` writes them in one statement before commit.
     audit: Vec<AuditEvent>,
+    /// Users and Groups created less deleted, not yet added to `resource_counts` (`flush`).
+    counted: Counted,
     /// Savepoints are elided (see `optimistic`).
     optimistic: bool,
     /// Write statements run so far.
@@ -42,6 +44,37 @@ pub struct DieselTx<'a> {
     /// An elided savepoint failed after writing: the transaction must be rolled back and the
     /// batch run again with real savepoints.
     poisoned: bool,
+}
+
+/// The change a transaction makes to its tenant's resource counts, written once at its end so
+/// that the counter row is locked only while the transaction commits.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counted {
+    users: i64,
+    groups: i64,
+    /// The `resource_counts` shard to add to: on PostgreSQL the first hex digit of the first
+    /// resource id counted (ids are random), so that concurrent writers of one tenant mostly
+    /// take different rows; SQLite has one writer at a time and keeps one shard.
+    shard: Option<i64>,
+}
+
+impl Counted {
+    fn add(&mut self, kind: ResourceKind, id: &str, by: i64, sharded: bool) {
+        match kind {
+            ResourceKind::User => self.users += by,
+            ResourceKind::Group => self.groups += by,
+        }
+        let digit = || {
+            id.chars()
+                .next()
+                .and_then(|c| c.to_digit(16))
+                .map(i64::from)
+        };
+        self.shard = self
+            .shard
+            .or_else(|| if sharded { digit() } else { None })
+            .or(Some(0));
+    }
 }
 
 #[derive(Queryable)]
@@ -208,6 +241,7 @@ impl<'a> DieselTx<'a> {
             tenant: tenant.to_owned(),
             write,
             audit: Vec::new(),
+            counted: Counted::default(),
             optimistic: false,
             writes: 0,
             poisoned: false,
@@ -228,8 +262,35 @@ impl<'a> DieselTx<'a> {
         self.poisoned
     }
 
-    /// Inserts the buffered audit events, many rows per statement.
+    /// Inserts the buffered audit events, many rows per statement, and adds the resources
+    /// created and deleted to the tenant's counts.
     pub fn flush(&mut self) -> Result<(), Error> {
+        let counted = std::mem::take(&mut self.counted);
+        let shard = counted.shard.unwrap_or(0);
+        for (kind, by) in [("User", counted.users), ("Group", counted.groups)] {
+            if by == 0 {
+                continue;
+            }
+            let row = (
+                resource_counts::tenant_id.eq(&self.tenant),
+                resource_counts::resource_type.eq(kind),
+                resource_counts::shard.eq(shard),
+                resource_counts::n.eq(by),
+            );
+            crate::on_conn!(&mut *self.conn, |c| {
+                diesel::insert_into(resource_counts::table)
+                    .values(row)
+                    .on_conflict((
+                        resource_counts::tenant_id,
+                        resource_counts::resource_type,
+                        resource_counts::shard,
+                    ))
+                    .do_update()
+                    .set(resource_counts::n.eq(resource_counts::n + by))
+                    .execute(c)
+            })
+            .map_err(db)?;
+        }
         let events = std::mem::take(&mut self.audit);
         for chunk in events.chunks(CHUNK) {
             let rows = chunk
@@ -255,6 +316,28 @@ impl<'a> DieselTx<'a> {
             .map_err(db)?;
         }
         Ok(())
+    }
+
+    /// How many resources of `kind` the tenant holds, from `resource_counts` and what this
+    /// transaction has not yet added to it.
+    fn tenant_count(&mut self, kind: ResourceKind) -> Result<i64, Error> {
+        // At most 16 shards: summed here rather than as SQL SUM, whose type differs by backend.
+        let shards: Vec<i64> = resource_counts::table
+            .filter(resource_counts::tenant_id.eq(&self.tenant))
+            .filter(resource_counts::resource_type.eq(kind.name()))
+            .select(resource_counts::n)
+            .load(self.conn)
+            .map_err(db)?;
+        let pending = match kind {
+            ResourceKind::User => self.counted.users,
+            ResourceKind::Group => self.counted.groups,
+        };
+        Ok(shards.iter().sum::<i64>() + pending)
+    }
+
+    fn count(&mut self, kind: ResourceKind, id: &str, by: i64) {
+        let sharded = matches!(self.conn, AnyConnection::Postgres(_));
+        self.counted.add(kind, id, by, sharded);
     }
 
     fn replace_emails(&mut self, user_id: &str, emails: &[String]) -> Result<(), Error> {
@@ -362,7 +445,9 @@ impl Tx for DieselTx<'_> {
             &w.record.id,
             &w.index.extensions,
             true,
-        )
+        )?;
+        self.count(w.record.kind, &w.record.id, 1);
+        Ok(())
     }
 
     fn get(&mut self, kind: ResourceKind, id: &str) -> Result<Option<Record>, Error> {
@@ -494,6 +579,9 @@ impl Tx for DieselTx<'_> {
             }
         }
         .map_err(db)?;
+        if n > 0 {
+            self.count(kind, id, -1);
+        }
         Ok(n > 0)
     }
 
@@ -541,12 +629,33 @@ impl Tx for DieselTx<'_> {
                         }
                         None => page().order(($table::created.asc(), $table::id.asc())),
                     };
-                    query
-                        .offset(offset)
-                        .limit(limit)
-                        .select($columns)
-                        .load(self.conn)
-                        .map_err(db)?
+                    if offset == 0 {
+                        query
+                            .limit(limit)
+                            .select($columns)
+                            .load(self.conn)
+                            .map_err(db)?
+                    } else {
+                        // Deep pages skip their offset over ids alone, which the ordering
+                        // index covers, and read only the page's rows: skipping whole rows
+                        // read every skipped row from the table.
+                        let ids: Vec<String> = query
+                            .offset(offset)
+                            .limit(limit)
+                            .select($table::id)
+                            .load(self.conn)
+                            .map_err(db)?;
+                        let mut rows: Vec<UserRow> = $table::table
+                            .filter($table::tenant_id.eq(tenant))
+                            .filter($table::id.eq_any(&ids))
+                            .select($columns)
+                            .load(self.conn)
+                            .map_err(db)?;
+                        let place: HashMap<&str, usize> =
+                            ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+                        rows.sort_by_key(|r| place.get(r.id.as_str()).copied());
+                        rows
+                    }
                 };
                 // A page that is not full (and not past the end) already says how many match:
                 // lookups by a unique value never pay for a count.
@@ -555,6 +664,8 @@ impl Tx for DieselTx<'_> {
                     0
                 } else if after.is_none() && read < limit && (offset == 0 || read > 0) {
                     offset + read
+                } else if filter.is_none() {
+                    self.tenant_count(kind)?
                 } else {
                     base().count().get_result(self.conn).map_err(db)?
                 };
@@ -727,11 +838,13 @@ impl Tx for DieselTx<'_> {
         f: &mut dyn FnMut(&mut dyn Tx) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let events = self.audit.len();
+        let counted = self.counted;
         if self.optimistic {
             let writes = self.writes;
             let result = f(self);
             if let Err(e) = &result {
                 self.audit.truncate(events);
+                self.counted = counted;
                 // A failed statement (or a write to undo) needs the real savepoint.
                 let database = matches!(
                     e,
@@ -743,6 +856,7 @@ impl Tx for DieselTx<'_> {
         }
         let (tenant, write) = (self.tenant.clone(), self.write);
         let mut audit = std::mem::take(&mut self.audit);
+        let mut inner = counted;
         let mut failure = None;
         // Inside the open transaction diesel's nested transaction is a SAVEPOINT.
         let done = self
@@ -750,8 +864,10 @@ impl Tx for DieselTx<'_> {
             .transaction::<(), diesel::result::Error, _>(|conn| {
                 let mut nested = DieselTx::new(conn, &tenant, write);
                 nested.audit = std::mem::take(&mut audit);
+                nested.counted = counted;
                 let result = f(&mut nested);
                 audit = std::mem::take(&mut nested.audit);
+                inner = nested.counted;
                 result.map_err(|e| {
                     failure = Some(e);
                     diesel::result::Error::RollbackTransaction
@@ -765,6 +881,8 @@ impl Tx for DieselTx<'_> {
         };
         if result.is_err() {
             self.audit.truncate(events);
+        } else {
+            self.counted = inner;
         }
         result
     }

@@ -21,6 +21,7 @@ mod extensions;
 mod groups;
 mod jwt;
 mod lifecycle;
+mod paging;
 mod patch;
 mod query;
 mod users;
