@@ -9,6 +9,7 @@ mod schema;
 mod sql_filter;
 mod tx;
 
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -23,6 +24,12 @@ pub use error::Error;
 #[derive(Clone)]
 pub struct DieselStore {
     pool: Pool,
+    /// SQLite takes one writer at a time, and a writer that finds the database locked sleeps
+    /// in growing steps (`busy_timeout`): under concurrent writes, latency would go to hundreds
+    /// of milliseconds while the lock sits free. This process's writers queue here instead,
+    /// before taking a connection; `busy_timeout` still covers other processes (the CLI).
+    /// Unused on PostgreSQL, whose writers run concurrently.
+    sqlite_writer: Option<Arc<Mutex<()>>>,
 }
 
 impl std::fmt::Debug for DieselStore {
@@ -39,7 +46,11 @@ impl DieselStore {
         let url = DbUrl::parse(url)?;
         let pool = connection::pool(&url, pool_size, timeout)?;
         migrate::run(&mut *pool.get()?)?;
-        let store = DieselStore { pool };
+        let sqlite_writer = (!url.is_postgres()).then(Arc::default);
+        let store = DieselStore {
+            pool,
+            sqlite_writer,
+        };
         check_schema(&store)?;
         Ok(store)
     }
@@ -55,8 +66,16 @@ impl DieselStore {
         write: bool,
         f: impl FnOnce(&mut AnyConnection) -> scim_core::Result<T>,
     ) -> scim_core::Result<T> {
+        let _turn = self.writer_turn(write);
         let mut conn = self.conn()?;
         connection::transaction(&mut conn, write, None, f)
+    }
+
+    /// On SQLite, a write waits for this process's previous writer (see `sqlite_writer`).
+    fn writer_turn(&self, write: bool) -> Option<MutexGuard<'_, ()>> {
+        let lock = self.sqlite_writer.as_ref().filter(|_| write)?;
+        // A writer that panicked left no state behind the lock: the database rolled it back.
+        Some(lock.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// `run` for a tenant's data: writes hold the tenant's schema lock in shared mode.
@@ -66,6 +85,7 @@ impl DieselStore {
         write: bool,
         f: impl FnOnce(&mut AnyConnection) -> scim_core::Result<T>,
     ) -> scim_core::Result<T> {
+        let _turn = self.writer_turn(write);
         let mut conn = self.conn()?;
         connection::transaction(&mut conn, write, Some(tenant.as_str()), f)
     }

@@ -651,8 +651,11 @@ impl Tx for DieselTx<'_> {
                             .select($columns)
                             .load(self.conn)
                             .map_err(db)?;
-                        let place: HashMap<&str, usize> =
-                            ids.iter().enumerate().map(|(i, id)| (id.as_str(), i)).collect();
+                        let place: HashMap<&str, usize> = ids
+                            .iter()
+                            .enumerate()
+                            .map(|(i, id)| (id.as_str(), i))
+                            .collect();
                         rows.sort_by_key(|r| place.get(r.id.as_str()).copied());
                         rows
                     }

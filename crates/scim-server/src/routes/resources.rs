@@ -152,8 +152,12 @@ pub async fn replace<S: Store>(
     Ok(response::resource(StatusCode::OK, out))
 }
 
-/// `PATCH /Users/{id}`, `PATCH /Groups/{id}`: 200 with the resource, or 204 when the client
-/// sends `Prefer: return=minimal` (RFC 7240), as RFC 7644 §3.5.2 allows either.
+/// `PATCH /Users/{id}`, `PATCH /Groups/{id}`: 200 with the resource, or 204, as RFC 7644
+/// §3.5.2 allows either. A User is returned unless the client sends `Prefer: return=minimal`
+/// (RFC 7240). A Group answers 204 unless the client asks for a representation (`attributes`
+/// or `excludedAttributes`, or `Prefer: return=representation`): membership changes are what
+/// Groups are patched for, Microsoft Entra ID and Okta expect 204, and returning every member
+/// would make adding one to a group of 100,000 cost as much as reading the whole group.
 pub async fn patch<S: Store>(
     state: web::Data<AppState<S>>,
     req: HttpRequest,
@@ -165,10 +169,18 @@ pub async fn patch<S: Store>(
     let principal = auth::require(&state, &req, token::WRITE).await?;
     let body = json_body(&req, &body)?;
     let params = Params::of(&req)?;
-    let minimal = header_of(&req, header::HeaderName::from_static("prefer")).is_some_and(|p| {
-        p.split(',')
-            .any(|p| p.trim().eq_ignore_ascii_case("return=minimal"))
-    });
+    let prefer = |what: &str| {
+        header_of(&req, header::HeaderName::from_static("prefer"))
+            .is_some_and(|p| p.split(',').any(|p| p.trim().eq_ignore_ascii_case(what)))
+    };
+    let projected =
+        params.get("attributes").is_some() || params.get("excludedAttributes").is_some();
+    let minimal = match kind {
+        ResourceKind::User => prefer("return=minimal"),
+        ResourceKind::Group => {
+            prefer("return=minimal") || !(projected || prefer("return=representation"))
+        }
+    };
     let wanted = if minimal {
         Wanted::id()
     } else {

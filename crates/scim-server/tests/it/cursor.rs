@@ -176,7 +176,10 @@ fn previous_cursors_walk_back_to_the_first_page(backend: Backend) {
     assert_eq!(s.delete(&format!("/Users/{}", created[4])).status, 204);
     let back = pages[2]["previousCursor"].as_str().unwrap();
     let r = s.get(&format!("/Users?cursor={back}&count=3"));
-    assert_eq!(ids(&r.body), [created[2].clone(), created[3].clone(), created[5].clone()]);
+    assert_eq!(
+        ids(&r.body),
+        [created[2].clone(), created[3].clone(), created[5].clone()]
+    );
 }
 
 fn bad_cursors_counts_and_mixtures_are_refused(backend: Backend) {

@@ -354,13 +354,13 @@ fn nested_groups_and_user_groups(backend: Backend) {
         "Operations": [{"op": "add", "path": "members",
                         "value": [{"value": id(&parent), "type": "Group"},
                                   {"value": id(&both), "type": "User"}]}]}));
-    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.status, 204, "{}", r.text);
     let r = s
         .req("PATCH", &format!("/Groups/{}", id(&parent)))
         .json(&json!({
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "add", "path": "members", "value": [{"value": id(&both)}]}]}));
-    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.status, 204, "{}", r.text);
     s.create_user("loner");
     let page = s.get("/Users?sortBy=userName&attributes=groups,userName");
     let summary: Vec<(String, Vec<(String, String)>)> = page.body["Resources"]

@@ -75,7 +75,7 @@ fn every_change_is_in_the_audit_trail(backend: Backend) {
         s.req("PATCH", &gpath)
             .json(&op("add", "members", json!([{"value": id}])))
             .status,
-        200
+        204
     );
     assert_eq!(
         s.req("PATCH", &path)

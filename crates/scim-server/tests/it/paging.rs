@@ -85,7 +85,11 @@ fn totals_stay_exact_through_every_kind_of_write(backend: Backend) {
     // Refused creates and a delete of what is not there count nothing.
     s.post("/Users", &json!({"schemas": [USER], "userName": "T0"}))
         .assert_error(409, Some("uniqueness"));
-    assert_eq!(s.delete("/Users/2819c223-7f76-453a-919d-413861904646").status, 404);
+    assert_eq!(
+        s.delete("/Users/2819c223-7f76-453a-919d-413861904646")
+            .status,
+        404
+    );
     assert_eq!(s.delete(&format!("/Users/{}", users[1])).status, 204);
     assert_eq!(total(&s, "Users"), 4);
     // A bulk whose operations partly fail: each failed one is undone, the rest counted.
@@ -118,7 +122,10 @@ fn totals_stay_exact_through_every_kind_of_write(backend: Backend) {
     assert_eq!((total(&s, "Users"), total(&s, "Groups")), (4, 3));
     // Deleting a group counts; its members stay.
     let groups = s.get("/Groups?filter=displayName%20eq%20%22g0%22");
-    let g0 = groups.body["Resources"][0]["id"].as_str().unwrap().to_owned();
+    let g0 = groups.body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     assert_eq!(s.delete(&format!("/Groups/{g0}")).status, 204);
     assert_eq!((total(&s, "Users"), total(&s, "Groups")), (4, 2));
     // Another tenant's writes are its own.

@@ -84,6 +84,18 @@ fn assert_ok(r: &Resp, n: u32) {
     assert_eq!(r.body["meta"]["version"], json!(version(n)), "{}", r.text);
 }
 
+/// Asserts the 204 a Group PATCH answers by default, with the new version as ETag, and returns
+/// the group as `GET` then returns it (at that version).
+#[track_caller]
+fn assert_group_ok(s: &Server, path: &str, r: &Resp, n: u32) -> Value {
+    assert_eq!(r.status, 204, "{}", r.text);
+    assert_eq!(r.header("etag"), Some(version(n).as_str()));
+    assert!(r.text.is_empty(), "{}", r.text);
+    let got = snapshot(s, path);
+    assert_eq!(got["meta"]["version"], json!(version(n)), "{got}");
+    got
+}
+
 /// The resource as `GET` returns it (asserting 200).
 #[track_caller]
 fn snapshot(s: &Server, path: &str) -> Value {
@@ -753,9 +765,9 @@ fn group_membership(backend: Backend) {
         &path,
         json!([{"op": "add", "path": "members", "value": [{"value": a["id"]}, {"value": b["id"]}]}]),
     );
-    assert_ok(&r, 2);
-    assert_eq!(member_ids(&r.body), sorted(&[&a, &b]));
-    let member_a = r.body["members"]
+    let got = assert_group_ok(&s, &path, &r, 2);
+    assert_eq!(member_ids(&got), sorted(&[&a, &b]));
+    let member_a = got["members"]
         .as_array()
         .unwrap()
         .iter()
@@ -784,8 +796,8 @@ fn group_membership(backend: Backend) {
         &path,
         json!([{"op": "add", "path": "members", "value": [{"value": a["id"]}]}]),
     );
-    assert_ok(&r, 2);
-    assert_eq!(member_ids(&r.body), sorted(&[&a, &b]));
+    let got = assert_group_ok(&s, &path, &r, 2);
+    assert_eq!(member_ids(&got), sorted(&[&a, &b]));
 
     // Removing a non-member changes nothing.
     let r = patch(
@@ -793,15 +805,15 @@ fn group_membership(backend: Backend) {
         &path,
         json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", id(&c))}]),
     );
-    assert_ok(&r, 2);
+    let got = assert_group_ok(&s, &path, &r, 2);
 
     let r = patch(
         &s,
         &path,
         json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", id(&a))}]),
     );
-    assert_ok(&r, 3);
-    assert_eq!(member_ids(&r.body), vec![id(&b)]);
+    let got = assert_group_ok(&s, &path, &r, 3);
+    assert_eq!(member_ids(&got), vec![id(&b)]);
     let ua = snapshot(&s, &user_path(&a));
     assert!(ua["groups"].as_array().is_none_or(Vec::is_empty), "{ua}");
 
@@ -810,18 +822,27 @@ fn group_membership(backend: Backend) {
         &path,
         json!([{"op": "replace", "path": "members", "value": [{"value": a["id"]}, {"value": c["id"]}]}]),
     );
-    assert_ok(&r, 4);
-    assert_eq!(member_ids(&r.body), sorted(&[&a, &c]));
+    let got = assert_group_ok(&s, &path, &r, 4);
+    assert_eq!(member_ids(&got), sorted(&[&a, &c]));
     let ub = snapshot(&s, &user_path(&b));
     assert!(ub["groups"].as_array().is_none_or(Vec::is_empty), "{ub}");
 
     let r = patch(&s, &path, json!([{"op": "remove", "path": "members"}]));
-    assert_ok(&r, 5);
-    assert!(member_ids(&r.body).is_empty(), "{}", r.text);
+    let got = assert_group_ok(&s, &path, &r, 5);
+    assert!(member_ids(&got).is_empty(), "{}", got);
     let got = snapshot(&s, &path);
     assert!(member_ids(&got).is_empty(), "{got}");
     let uc = snapshot(&s, &user_path(&c));
     assert!(uc["groups"].as_array().is_none_or(Vec::is_empty), "{uc}");
+    // A client that wants the group back asks for it.
+    let r = s
+        .req("PATCH", &path)
+        .header("Prefer", "return=representation")
+        .json(&body(
+            json!([{"op": "add", "path": "members", "value": [{"value": a["id"]}]}]),
+        ));
+    assert_ok(&r, 6);
+    assert_eq!(member_ids(&r.body), vec![id(&a)]);
 }
 
 fn invalid_members_change_nothing(backend: Backend) {
@@ -927,7 +948,7 @@ fn concurrent_member_adds_are_all_applied(backend: Backend) {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert!(statuses.iter().all(|&st| st == 200), "{statuses:?}");
+    assert!(statuses.iter().all(|&st| st == 204), "{statuses:?}");
     let got = s.get(&path);
     let mut expected = users.clone();
     expected.sort();
@@ -1009,11 +1030,11 @@ fn okta_renames_a_group_echoing_its_id(backend: Backend) {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "replace", "value": {"id": g["id"], "displayName": "Test SCIMv2"}}]
     }));
-    assert_ok(&r, 2);
-    assert_eq!(r.body["id"], g["id"]);
-    assert_eq!(r.body["displayName"], "Test SCIMv2");
+    let got = assert_group_ok(&s, &path, &r, 2);
+    assert_eq!(got["id"], g["id"]);
+    assert_eq!(got["displayName"], "Test SCIMv2");
     // Renaming leaves the members alone.
-    assert_eq!(member_ids(&r.body), vec![id(&a)]);
+    assert_eq!(member_ids(&got), vec![id(&a)]);
     let ua = snapshot(&s, &user_path(&a));
     assert_eq!(ua["groups"][0]["display"], "Test SCIMv2", "{ua}");
 }
@@ -1037,15 +1058,15 @@ fn okta_adds_and_removes_members(backend: Backend) {
             ]
         }]
     }));
-    assert_ok(&r, 2);
-    assert_eq!(member_ids(&r.body), sorted(&[&a, &b]));
+    let got = assert_group_ok(&s, &path, &r, 2);
+    assert_eq!(member_ids(&got), sorted(&[&a, &b]));
 
     let r = s.req("PATCH", &path).json(&json!({
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "remove", "path": format!("members[value eq \"{}\"]", id(&a))}]
     }));
-    assert_ok(&r, 3);
-    assert_eq!(member_ids(&r.body), vec![id(&b)]);
+    let got = assert_group_ok(&s, &path, &r, 3);
+    assert_eq!(member_ids(&got), vec![id(&b)]);
     assert_eq!(member_ids(&snapshot(&s, &path)), vec![id(&b)]);
 }
 
@@ -1281,8 +1302,8 @@ fn entra_group_member_forms(backend: Backend) {
             ]
         }]
     }));
-    assert_ok(&r, 2);
-    assert_eq!(member_ids(&r.body), sorted(&[&a, &b, &c]));
+    let got = assert_group_ok(&s, &path, &r, 2);
+    assert_eq!(member_ids(&got), sorted(&[&a, &b, &c]));
 
     // Entra reads groups without their members.
     let r = s.get(&format!("{path}?excludedAttributes=members"));
@@ -1299,8 +1320,8 @@ fn entra_group_member_forms(backend: Backend) {
             "value": [{"$ref": null, "value": a["id"]}, {"$ref": null, "value": c["id"]}]
         }]
     }));
-    assert_ok(&r, 3);
-    assert_eq!(member_ids(&r.body), vec![id(&b)]);
+    let got = assert_group_ok(&s, &path, &r, 3);
+    assert_eq!(member_ids(&got), vec![id(&b)]);
     let ua = snapshot(&s, &user_path(&a));
     assert!(ua["groups"].as_array().is_none_or(Vec::is_empty), "{ua}");
 
@@ -1308,12 +1329,12 @@ fn entra_group_member_forms(backend: Backend) {
         "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
         "Operations": [{"op": "Replace", "path": "displayName", "value": "1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName"}]
     }));
-    assert_ok(&r, 4);
+    let got = assert_group_ok(&s, &path, &r, 4);
     assert_eq!(
-        r.body["displayName"],
+        got["displayName"],
         "1879db59-3bdf-4490-ad68-ab880a269474updatedDisplayName"
     );
-    assert_eq!(member_ids(&r.body), vec![id(&b)]);
+    assert_eq!(member_ids(&got), vec![id(&b)]);
     let ub = snapshot(&s, &user_path(&b));
     assert_eq!(ub["groups"][0]["type"], "direct", "{ub}");
     assert_eq!(
