@@ -30,8 +30,14 @@ class Client:
         if body is not None:
             data = json.dumps(body).encode()
             headers["Content-Type"] = "application/scim+json"
-        self.conn.request(method, "/scim/v2" + path, body=data, headers=headers)
-        resp = self.conn.getresponse()
+        try:
+            self.conn.request(method, "/scim/v2" + path, body=data, headers=headers)
+            resp = self.conn.getresponse()
+        except (ConnectionError, http.client.RemoteDisconnected):
+            # The server closed an idle keep-alive connection: connect again, once.
+            self.conn.close()
+            self.conn.request(method, "/scim/v2" + path, body=data, headers=headers)
+            resp = self.conn.getresponse()
         text = resp.read()
         if resp.status not in expect:
             raise RuntimeError(f"{method} {path}: {resp.status} {text[:300]!r}")

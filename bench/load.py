@@ -80,13 +80,17 @@ def scenarios(n, run, ids, big, small, big_adds, small_adds):
     reads first, so that they see the filled database, then writes."""
     half = n // 2
     user_json = json.dumps(user(0))
-    post_body = (
-        'local u = ' + json.dumps(user_json) + '\n'
-        'function make(k)\n'
-        f'  local name = string.format("load-{run}-%d-%d", tid, k)\n'
-        '  return (string.gsub(string.gsub(string.gsub(u, "user0000000@example.com", name .. "@example.com"),'
-        ' "ext%-0", "ext-" .. name), \'"badge": 0\', \'"badge": \' .. (1000000000 + tid * 10000000 + k)))\n'
-        'end\n')
+    # Each creating scenario names its users `load-<run>-<scenario>-<thread>-<k>` and gives them
+    # badges `<run><scenario><thread><k>`, so neither collides with another run's or scenario's.
+    def creator(scenario):
+        return (
+            'local u = ' + json.dumps(user_json) + '\n'
+            'function make(k)\n'
+            f'  local name = string.format("load-{run}-{scenario}-%d-%d", tid, k)\n'
+            f'  local badge = string.format("{run}{scenario}%02d%07d", tid, k)\n'
+            '  return (string.gsub(string.gsub(string.gsub(u, "user0000000@example.com", name .. "@example.com"),'
+            ' "ext%-0", "ext-" .. name), \'"badge": 0\', \'"badge": \' .. badge))\n'
+            'end\n')
     bulk_ops = 1000
     return [
         ("GET /Users/{id}", 'return wrk.format("GET", "/scim/v2/Users/" .. ids[math.random(#ids)])', 0, ""),
@@ -107,11 +111,11 @@ def scenarios(n, run, ids, big, small, big_adds, small_adds):
         (f"GET /Groups/{{{BIG:,} members}}?excludedAttributes=members",
          f'return wrk.format("GET", "/scim/v2/Groups/{big}?excludedAttributes=members")', 0, ""),
         ("POST /Users", 'counter = counter + 1\nreturn wrk.format("POST", "/scim/v2/Users", nil, make(counter))',
-         1, post_body),
+         1, creator(1)),
         (f"POST /Bulk, {bulk_ops} creates", 'local ops = {}\n'
          f'for j = 1, {bulk_ops} do counter = counter + 1; ops[j] = \'{{"method":"POST","path":"/Users","bulkId":"b\' .. counter .. \'","data":\' .. make(counter) .. "}}" end\n'
          f'return wrk.format("POST", "/scim/v2/Bulk", nil, \'{{"schemas":["{BULK}"],"Operations":[\' .. table.concat(ops, ",") .. "]}}")',
-         bulk_ops, post_body),
+         bulk_ops, creator(2)),
         (f"PATCH add one member, group of {BIG:,}", patch_lua(big), 0, lua_list("adds", big_adds)),
         (f"PATCH add one member, group of {SMALL}", patch_lua(small), 0, lua_list("adds", small_adds)),
     ]
@@ -220,9 +224,10 @@ def main():
             big = ensure_group(c, f"load-{BIG}", user_ids(c, 0, BIG))
             small = ensure_group(c, f"load-{SMALL}", user_ids(c, BIG, SMALL))
             analyze(url)
+            print(f"peak RSS after the fill and setup: {peak_rss_mb(proc.pid)} MB", flush=True)
             ids = user_ids(c, n // 3, 1000)
             adds = user_ids(c, n // 2, 40_000)
-            run = hex(int(time.time()))[2:]
+            run = int(time.time()) % 1_000_000
             rows = []
             for name, body, creates, extra in scenarios(n, run, ids, big, small, adds[:20_000], adds[20_000:]):
                 if args.only and args.only not in name:
@@ -231,6 +236,14 @@ def main():
                        + "function request()\n" + body + "\nend\n")
                 r = run_wrk(f"http://127.0.0.1:{port}", lua, args)
                 r["name"], r["creates"] = name, creates
+                r["rss"] = peak_rss_mb(proc.pid)
+                if creates:
+                    # What was created, counted by the server: a bulk answers 200 even when
+                    # operations inside it fail.
+                    tag = 1 if creates == 1 else 2
+                    made = c.call("GET", "/Users?" + urllib.parse.urlencode(
+                        {"filter": f'userName sw "load-{run}-{tag}-"', "count": 0}))["totalResults"]
+                    r["users_per_s"] = made / (r["duration_us"] / 1e6)
                 rows.append(r)
                 print(f"  {name}: {r['rps']:,.0f} req/s ({r['rps'] / top['rps']:.0%}), "
                       f"p50 {r['p50_us'] / 1000:.2f} ms, p99 {r['p99_us'] / 1000:.2f} ms, "
@@ -243,12 +256,12 @@ def main():
     print(f"\n{backend}, {n:,} users, {cores} cores, wrk -t{args.threads} -c{args.connections} "
           f"-d{args.duration}s per scenario; ceiling {top['rps']:,.0f} req/s "
           f"(p50 {top['p50_us'] / 1000:.2f} ms, p99 {top['p99_us'] / 1000:.2f} ms)\n")
-    print("| scenario | req/s | of ceiling | p50 (ms) | p99 (ms) | errors |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| scenario | req/s | of ceiling | p50 (ms) | p99 (ms) | errors | peak RSS so far (MB) |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         print(f"| {r['name']} | {r['rps']:,.0f} | {r['rps'] / top['rps']:.1%} | "
-              f"{r['p50_us'] / 1000:.2f} | {r['p99_us'] / 1000:.2f} | {r['errors']} |")
-    per_user = {r["name"]: r["rps"] * r["creates"] for r in rows if r["creates"]}
+              f"{r['p50_us'] / 1000:.2f} | {r['p99_us'] / 1000:.2f} | {r['errors']} | {r['rss']} |")
+    per_user = {r["name"]: r["users_per_s"] for r in rows if r["creates"]}
     if len(per_user) == 2:
         post, bulk = per_user.values()
         print(f"\nusers/s: POST {post:,.0f}, /Bulk {bulk:,.0f} ({bulk / post:.1f}x)")

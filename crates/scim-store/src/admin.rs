@@ -55,8 +55,8 @@ pub fn tenant_by_name(conn: &mut AnyConnection, name: &str) -> Result<Option<Ten
     let row: Option<(String, String, String, i64)> = tenants::table
         .filter(tenants::name.eq(name))
         .select(tenants::all_columns)
-        .first(conn)
-        .optional()
+        .load(conn)
+        .map(crate::tx::unique_row)
         .map_err(db)?;
     row.map(tenant_of).transpose()
 }
@@ -104,8 +104,8 @@ pub fn token_by_hash(conn: &mut AnyConnection, hash: &str) -> Result<Option<Cred
             tokens::revoked,
             tenants::catalog_version,
         ))
-        .first(conn)
-        .optional()
+        .load(conn)
+        .map(crate::tx::unique_row)
         .map_err(db)?;
     let Some((id, tenant, hash, scopes, created, expires, revoked, catalog)) = row else {
         return Ok(None);

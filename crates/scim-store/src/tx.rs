@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::query_builder::{Query, QueryId};
 use std::collections::HashMap;
 
 use diesel::sql_types::Text;
@@ -44,6 +45,14 @@ pub struct DieselTx<'a> {
     /// An elided savepoint failed after writing: the transaction must be rolled back and the
     /// batch run again with real savepoints.
     poisoned: bool,
+}
+
+/// The row of a lookup by a unique key. Such lookups load rather than use `first()`: diesel
+/// binds `first()`'s LIMIT as a parameter, and SQLite prepares a statement again whenever a
+/// LIMIT parameter is bound anew (its planner reads the value), so the cached statement was
+/// parsed and planned on every call.
+pub(crate) fn unique_row<T>(rows: Vec<T>) -> Option<T> {
+    rows.into_iter().next()
 }
 
 /// The change a transaction makes to its tenant's resource counts, written once at its end so
@@ -210,27 +219,69 @@ struct GroupOfRow {
 }
 
 /// The groups of many members at once, direct and through nested groups: one statement for a
-/// whole page of users. `$1` is the tenant and the members follow as `$2, $3, ...`; SQLite
-/// reads `$N` as a named parameter numbered by first appearance, so one text serves both
-/// backends as long as the parameters first appear in order. UNION (not UNION ALL) stops at
-/// rows already seen, so membership cycles terminate.
-fn groups_of_sql(members: usize) -> String {
-    let list: Vec<String> = (0..members).map(|i| format!("${}", i + 2)).collect();
-    format!(
-        "WITH RECURSIVE ancestors(member_id, group_id, direct) AS (
-    SELECT member_id, group_id, 1 FROM group_members
-    WHERE tenant_id = $1 AND member_id IN ({})
-    UNION
-    SELECT a.member_id, gm.group_id, 0 FROM group_members gm
-    JOIN ancestors a ON gm.member_id = a.group_id WHERE gm.tenant_id = $1
-)
-SELECT a.member_id AS member_id, g.id AS group_id, g.display_name AS display_name,
-       MAX(a.direct) AS direct
-FROM ancestors a JOIN groups g ON g.tenant_id = $1 AND g.id = a.group_id
-GROUP BY a.member_id, g.id, g.display_name
-ORDER BY a.member_id, g.id",
-        list.join(", ")
-    )
+/// whole page of users. UNION (not UNION ALL) stops at rows already seen, so membership cycles
+/// terminate.
+///
+/// Written as a query fragment rather than with `sql_query`, because diesel never caches a
+/// `sql_query`'s prepared statement: parsing this one on every GET by id was a quarter of the
+/// request's CPU. A fragment that places its own bind parameters is cached by its SQL text
+/// (one statement per list length).
+#[derive(Debug, Clone, Copy)]
+struct GroupsOf<'q> {
+    tenant: &'q str,
+    members: &'q [String],
+}
+
+impl QueryId for GroupsOf<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for GroupsOf<'_> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<Conn> RunQueryDsl<Conn> for GroupsOf<'_> {}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for GroupsOf<'_>
+where
+    DB: diesel::backend::Backend + diesel::sql_types::HasSqlType<Text>,
+    str: diesel::serialize::ToSql<Text, DB>,
+    String: diesel::serialize::ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql(
+            "WITH RECURSIVE ancestors(member_id, group_id, direct) AS ( \
+             SELECT member_id, group_id, 1 FROM group_members WHERE tenant_id = ",
+        );
+        out.push_bind_param::<Text, str>(self.tenant)?;
+        out.push_sql(" AND member_id IN (");
+        for (i, member) in self.members.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            out.push_bind_param::<Text, String>(member)?;
+        }
+        out.push_sql(
+            ") UNION SELECT a.member_id, gm.group_id, 0 FROM group_members gm \
+             JOIN ancestors a ON gm.member_id = a.group_id WHERE gm.tenant_id = ",
+        );
+        out.push_bind_param::<Text, str>(self.tenant)?;
+        out.push_sql(
+            ") SELECT a.member_id AS member_id, g.id AS group_id, \
+             g.display_name AS display_name, MAX(a.direct) AS direct \
+             FROM ancestors a JOIN groups g ON g.tenant_id = ",
+        );
+        out.push_bind_param::<Text, str>(self.tenant)?;
+        out.push_sql(
+            " AND g.id = a.group_id GROUP BY a.member_id, g.id, g.display_name \
+             ORDER BY a.member_id, g.id",
+        );
+        Ok(())
+    }
 }
 
 impl<'a> DieselTx<'a> {
@@ -458,27 +509,27 @@ impl Tx for DieselTx<'_> {
                 .filter(users::id.eq(id))
                 .select(USER_COLUMNS)
                 .for_update()
-                .first(c)
-                .optional(),
+                .load(c)
+                .map(unique_row),
             (ResourceKind::Group, AnyConnection::Postgres(c)) if self.write => groups::table
                 .filter(groups::tenant_id.eq(tenant))
                 .filter(groups::id.eq(id))
                 .select(GROUP_COLUMNS)
                 .for_update()
-                .first(c)
-                .optional(),
+                .load(c)
+                .map(unique_row),
             (ResourceKind::User, conn) => users::table
                 .filter(users::tenant_id.eq(tenant))
                 .filter(users::id.eq(id))
                 .select(USER_COLUMNS)
-                .first(conn)
-                .optional(),
+                .load(conn)
+                .map(unique_row),
             (ResourceKind::Group, conn) => groups::table
                 .filter(groups::tenant_id.eq(tenant))
                 .filter(groups::id.eq(id))
                 .select(GROUP_COLUMNS)
-                .first(conn)
-                .optional(),
+                .load(conn)
+                .map(unique_row),
         }
         .map_err(db)?;
         row.map(|r| r.into_record(kind)).transpose()
@@ -896,12 +947,10 @@ impl Tx for DieselTx<'_> {
     ) -> Result<HashMap<String, Vec<GroupRef>>, Error> {
         let mut out: HashMap<String, Vec<GroupRef>> = HashMap::new();
         for chunk in member_ids.chunks(CHUNK) {
-            let mut query = diesel::sql_query(groups_of_sql(chunk.len()))
-                .into_boxed::<<AnyConnection as diesel::Connection>::Backend>()
-                .bind::<Text, _>(self.tenant.clone());
-            for id in chunk {
-                query = query.bind::<Text, _>(id.clone());
-            }
+            let query = GroupsOf {
+                tenant: &self.tenant,
+                members: chunk,
+            };
             let rows: Vec<GroupOfRow> = query.load(self.conn).map_err(db)?;
             for r in rows {
                 out.entry(r.member_id).or_default().push(GroupRef {
