@@ -1,6 +1,7 @@
 //! Bearer authentication: the token decides the tenant and the scopes. Tokens are looked up by
 //! hash in the database on every request, so a revocation takes effect at once on every server
-//! process.
+//! process. The lookup runs on the blocking pool with the route's own database work
+//! (`Caller`, `resolve`).
 
 use actix_web::HttpRequest;
 use actix_web::http::header;
@@ -26,35 +27,67 @@ pub struct Principal {
     pub catalog: i64,
 }
 
+/// A request's credentials, read from its headers before any work: the secret, the scope the
+/// route needs, and the request's span to name the caller in. `resolve` checks them where the
+/// route's database work runs, so one trip to the blocking pool serves both.
+pub struct Caller {
+    secret: String,
+    scope: Option<&'static str>,
+    span: tracing::Span,
+}
+
+impl Caller {
+    /// The bearer credentials of `req`, to be checked for `scope`.
+    pub fn of(req: &HttpRequest, scope: &'static str) -> Result<Caller, ApiError> {
+        Ok(Caller {
+            secret: bearer(req)?,
+            scope: Some(scope),
+            span: tracing::Span::current(),
+        })
+    }
+
+    /// The bearer credentials of `req`, whatever their scopes.
+    pub fn any_scope(req: &HttpRequest) -> Result<Caller, ApiError> {
+        Ok(Caller {
+            scope: None,
+            ..Caller::of(req, "")?
+        })
+    }
+}
+
 /// Authenticates the request and checks that the token holds `scope`.
 pub async fn require<S: Store>(
     state: &web::Data<AppState<S>>,
     req: &HttpRequest,
     scope: &'static str,
 ) -> Result<Principal, ApiError> {
-    let principal = authenticate(state, req).await?;
-    if !principal.scopes.iter().any(|s| s == scope) {
-        return Err(Error::Forbidden(format!("this token lacks the '{scope}' scope")).into());
-    }
-    Ok(principal)
+    let caller = Caller::of(req, scope)?;
+    let state = state.clone();
+    Ok(web::block(move || resolve(&state, &caller)).await??)
 }
 
-/// Authenticates the request, whatever its scopes. The request's span then names the method
-/// (`token` or `jwt`), the actor and the tenant.
+/// Authenticates the request, whatever its scopes.
 pub async fn authenticate<S: Store>(
     state: &web::Data<AppState<S>>,
     req: &HttpRequest,
 ) -> Result<Principal, ApiError> {
-    let secret = bearer(req)?;
+    let caller = Caller::any_scope(req)?;
+    let state = state.clone();
+    Ok(web::block(move || resolve(&state, &caller)).await??)
+}
+
+/// Checks a caller's credentials (blocking: it reads the database) and scope. The request's
+/// span then names the method (`token` or `jwt`), the actor and the tenant.
+pub fn resolve<S: Store>(state: &AppState<S>, caller: &Caller) -> scim_core::Result<Principal> {
     let principal = match state
         .jwt
         .as_ref()
-        .filter(|_| crate::jwt::looks_like_jwt(&secret))
+        .filter(|_| crate::jwt::looks_like_jwt(&caller.secret))
     {
-        Some(jwt) => from_jwt(state, jwt, &secret).await?,
-        None => from_token(state, &secret).await?,
+        Some(jwt) => from_jwt(state, jwt, &caller.secret)?,
+        None => from_token(state, &caller.secret)?,
     };
-    let span = tracing::Span::current();
+    let span = &caller.span;
     span.record("tenant", principal.tenant.as_str());
     span.record("actor", principal.actor.as_str());
     span.record(
@@ -65,17 +98,19 @@ pub async fn authenticate<S: Store>(
             "token"
         },
     );
+    if let Some(scope) = caller.scope
+        && !principal.scopes.iter().any(|s| s == scope)
+    {
+        return Err(Error::Forbidden(format!(
+            "this token lacks the '{scope}' scope"
+        )));
+    }
     Ok(principal)
 }
 
 /// Authenticates with an opaque token, looked up by its hash.
-async fn from_token<S: Store>(
-    state: &web::Data<AppState<S>>,
-    secret: &str,
-) -> Result<Principal, ApiError> {
-    let hash = token::hash(secret);
-    let store = state.store.clone();
-    let found = web::block(move || store.token_by_hash(&hash)).await??;
+fn from_token<S: Store>(state: &AppState<S>, secret: &str) -> scim_core::Result<Principal> {
+    let found = state.store.token_by_hash(&token::hash(secret))?;
     let now = state.clock.now();
     let found = found
         .filter(|c| c.token.revoked.is_none() && c.token.expires.is_none_or(|e| e > now))
@@ -92,20 +127,19 @@ async fn from_token<S: Store>(
 }
 
 /// Authenticates with a JWT: verified signature and claims, then the tenant by name.
-async fn from_jwt<S: Store>(
-    state: &web::Data<AppState<S>>,
+fn from_jwt<S: Store>(
+    state: &AppState<S>,
     jwt: &crate::jwt::JwtConfig,
     token: &str,
-) -> Result<Principal, ApiError> {
+) -> scim_core::Result<Principal> {
     let invalid = || Error::Unauthorized("the bearer token is invalid, expired or revoked".into());
     let identity = jwt.verify(token).map_err(|why| {
         tracing::info!(reason = why, "JWT refused");
         invalid()
     })?;
-    let store = state.store.clone();
-    let name = identity.tenant.clone();
-    let tenant = web::block(move || store.tenant_by_name(&name))
-        .await??
+    let tenant = state
+        .store
+        .tenant_by_name(&identity.tenant)?
         .ok_or_else(|| {
             tracing::info!(tenant = identity.tenant, "JWT names an unknown tenant");
             invalid()

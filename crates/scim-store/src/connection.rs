@@ -176,6 +176,10 @@ where
 {
     let db = |e: diesel::result::Error| E::from(Error::from(e));
     match (&mut *conn, tenant) {
+        // A PostgreSQL read runs without BEGIN and COMMIT: at READ COMMITTED each statement
+        // sees its own snapshot inside a transaction too, so they would only add two round
+        // trips. (A SQLite read keeps its transaction: it holds one WAL snapshot throughout.)
+        (AnyConnection::Postgres(_), _) if !write => return f(conn),
         (AnyConnection::Sqlite(c), _) if write => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE").map_err(db)?;
         }

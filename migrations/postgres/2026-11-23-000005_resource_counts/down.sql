@@ -1,1 +1,12 @@
 DROP TABLE resource_counts;
+ALTER TABLE users ALTER COLUMN user_name_folded SET STATISTICS -1;
+ALTER TABLE users ALTER COLUMN display_name_folded SET STATISTICS -1;
+ALTER TABLE users ALTER COLUMN external_id SET STATISTICS -1;
+ALTER TABLE user_emails ALTER COLUMN value_folded SET STATISTICS -1;
+ALTER TABLE groups ALTER COLUMN display_name_folded SET STATISTICS -1;
+CREATE INDEX users_user_name_prefix ON users (tenant_id, user_name_folded text_pattern_ops);
+CREATE INDEX user_emails_value_prefix ON user_emails (tenant_id, value_folded text_pattern_ops);
+ALTER TABLE users ALTER COLUMN user_name_folded TYPE TEXT COLLATE "default";
+ALTER TABLE users ALTER COLUMN display_name_folded TYPE TEXT COLLATE "default";
+ALTER TABLE user_emails ALTER COLUMN value_folded TYPE TEXT COLLATE "default";
+ALTER TABLE groups ALTER COLUMN display_name_folded TYPE TEXT COLLATE "default";

@@ -9,7 +9,7 @@ use scim_core::resources::{ListRequest, Service};
 use scim_core::schema::{Registry, ResourceKind};
 use scim_core::store::Store;
 
-use crate::auth::{self, Principal};
+use crate::auth::{self, Caller};
 use crate::error::ApiError;
 use crate::request::{Params, base_url, header as header_of, json_body};
 use crate::response::{self, scim_json};
@@ -24,15 +24,17 @@ fn kind_of(segment: &str) -> Result<ResourceKind, ApiError> {
     }
 }
 
-/// Runs a core operation for the caller's tenant on the blocking pool.
+/// Authenticates the caller and runs a core operation for its tenant, both in one trip to the
+/// blocking pool.
 async fn with_service<S: Store, T: Send + 'static>(
     state: &web::Data<AppState<S>>,
-    principal: Principal,
+    caller: Caller,
     base: String,
     op: impl FnOnce(&Service<'_, S>) -> scim_core::Result<T> + Send + 'static,
 ) -> Result<T, ApiError> {
     let state = state.clone();
     let result = web::block(move || {
+        let principal = auth::resolve(&state, &caller)?;
         let registry = state.registry_of(&principal)?;
         let service = Service {
             store: &state.store,
@@ -89,10 +91,10 @@ pub async fn create<S: Store>(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(&path)?;
-    let principal = auth::require(&state, &req, token::WRITE).await?;
+    let caller = Caller::of(&req, token::WRITE)?;
     let body = json_body(&req, &body)?;
     let wanted = Wanted::of(&Params::of(&req)?);
-    let out = with_service(&state, principal, base_url(&req), move |s| {
+    let out = with_service(&state, caller, base_url(&req), move |s| {
         s.create(kind, body, &wanted.parse(s.registry)?)
     })
     .await?;
@@ -107,9 +109,9 @@ pub async fn get<S: Store>(
 ) -> Result<HttpResponse, ApiError> {
     let (kind, id) = path.into_inner();
     let kind = kind_of(&kind)?;
-    let principal = auth::require(&state, &req, token::READ).await?;
+    let caller = Caller::of(&req, token::READ)?;
     let wanted = Wanted::of(&Params::of(&req)?);
-    let out = with_service(&state, principal, base_url(&req), move |s| {
+    let out = with_service(&state, caller, base_url(&req), move |s| {
         s.get(kind, &id, &wanted.parse(s.registry)?)
     })
     .await?;
@@ -135,11 +137,11 @@ pub async fn replace<S: Store>(
 ) -> Result<HttpResponse, ApiError> {
     let (kind, id) = path.into_inner();
     let kind = kind_of(&kind)?;
-    let principal = auth::require(&state, &req, token::WRITE).await?;
+    let caller = Caller::of(&req, token::WRITE)?;
     let body = json_body(&req, &body)?;
     let wanted = Wanted::of(&Params::of(&req)?);
     let if_match = header_of(&req, header::IF_MATCH).map(str::to_owned);
-    let out = with_service(&state, principal, base_url(&req), move |s| {
+    let out = with_service(&state, caller, base_url(&req), move |s| {
         s.replace(
             kind,
             &id,
@@ -166,7 +168,7 @@ pub async fn patch<S: Store>(
 ) -> Result<HttpResponse, ApiError> {
     let (kind, id) = path.into_inner();
     let kind = kind_of(&kind)?;
-    let principal = auth::require(&state, &req, token::WRITE).await?;
+    let caller = Caller::of(&req, token::WRITE)?;
     let body = json_body(&req, &body)?;
     let params = Params::of(&req)?;
     let prefer = |what: &str| {
@@ -187,7 +189,7 @@ pub async fn patch<S: Store>(
         Wanted::of(&params)
     };
     let if_match = header_of(&req, header::IF_MATCH).map(str::to_owned);
-    let out = with_service(&state, principal, base_url(&req), move |s| {
+    let out = with_service(&state, caller, base_url(&req), move |s| {
         s.patch(
             kind,
             &id,
@@ -213,9 +215,9 @@ pub async fn delete<S: Store>(
 ) -> Result<HttpResponse, ApiError> {
     let (kind, id) = path.into_inner();
     let kind = kind_of(&kind)?;
-    let principal = auth::require(&state, &req, token::WRITE).await?;
+    let caller = Caller::of(&req, token::WRITE)?;
     let if_match = header_of(&req, header::IF_MATCH).map(str::to_owned);
-    with_service(&state, principal, base_url(&req), move |s| {
+    with_service(&state, caller, base_url(&req), move |s| {
         s.delete(kind, &id, if_match.as_deref())
     })
     .await?;
@@ -229,7 +231,7 @@ pub async fn list<S: Store>(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let kind = kind_of(&path)?;
-    let principal = auth::require(&state, &req, token::READ).await?;
+    let caller = Caller::of(&req, token::READ)?;
     let params = Params::of(&req)?;
     let request = ListRequest {
         filter: params.get("filter").map(str::to_owned),
@@ -241,7 +243,7 @@ pub async fn list<S: Store>(
         sort_order: params.get("sortOrder").map(str::to_owned),
         cursor: params.get("cursor").map(str::to_owned),
     };
-    let body = with_service(&state, principal, base_url(&req), move |s| {
+    let body = with_service(&state, caller, base_url(&req), move |s| {
         s.list(kind, &request)
     })
     .await?;
@@ -259,9 +261,9 @@ pub async fn search<S: Store>(
         Some(k) => Some(kind_of(k)?),
         None => None,
     };
-    let principal = auth::require(&state, &req, token::READ).await?;
+    let caller = Caller::of(&req, token::READ)?;
     let request = search_request(json_body(&req, &body)?)?;
-    let body = with_service(&state, principal, base_url(&req), move |s| match kind {
+    let body = with_service(&state, caller, base_url(&req), move |s| match kind {
         Some(kind) => s.list(kind, &request),
         None => s.search_all(&request),
     })
@@ -324,10 +326,10 @@ pub async fn bulk<S: Store>(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = auth::require(&state, &req, token::WRITE).await?;
+    let caller = Caller::of(&req, token::WRITE)?;
     let body = json_body(&req, &body)?;
     let limits = state.caps.bulk;
-    let body = with_service(&state, principal, base_url(&req), move |s| {
+    let body = with_service(&state, caller, base_url(&req), move |s| {
         scim_core::bulk::run(s, body, &limits)
     })
     .await?;
@@ -341,7 +343,7 @@ pub async fn import<S: Store>(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = auth::require(&state, &req, token::ADMIN).await?;
+    let caller = Caller::of(&req, token::ADMIN)?;
     if let Some(ct) = header_of(&req, header::CONTENT_TYPE) {
         let media = ct.split(';').next().unwrap_or_default().trim();
         if !media.eq_ignore_ascii_case("text/csv") {
@@ -352,7 +354,7 @@ pub async fn import<S: Store>(
     let dry_run = params
         .get("dryRun")
         .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    let report = with_service(&state, principal, base_url(&req), move |s| {
+    let report = with_service(&state, caller, base_url(&req), move |s| {
         scim_core::import::import(s, &body[..], dry_run, |_| {})
     })
     .await?;
@@ -366,7 +368,7 @@ pub async fn audit<S: Store>(
     state: web::Data<AppState<S>>,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    let principal = auth::require(&state, &req, token::ADMIN).await?;
+    let caller = Caller::of(&req, token::ADMIN)?;
     let params = Params::of(&req)?;
     let resource = params.get("resource").map(str::to_owned);
     let since = params.get("since").map(str::to_owned);
@@ -374,7 +376,7 @@ pub async fn audit<S: Store>(
         .int("count")?
         .map_or(1000, |c| u64::try_from(c).unwrap_or(0))
         .min(10_000);
-    let events = with_service(&state, principal, base_url(&req), move |s| {
+    let events = with_service(&state, caller, base_url(&req), move |s| {
         s.audit_trail(resource.as_deref(), since.as_deref(), count)
     })
     .await?;
