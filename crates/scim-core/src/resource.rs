@@ -6,9 +6,12 @@ use serde_json::{Map, Value};
 
 use crate::schema::ResourceKind;
 
-/// A new random resource id (a UUID, RFC 7643 §3.1: unique and never reassigned).
+/// A new resource id (RFC 7643 §3.1: unique and never reassigned): a UUIDv7, whose leading
+/// bits are the time and the rest random. Ids made one after another sort together, so the
+/// primary-key indexes (and the audit trail's) grow at their end instead of taking a write at
+/// a random page each: at a million users that is most of what a bulk load reads.
 pub fn new_id() -> String {
-    uuid::Uuid::new_v4().to_string()
+    uuid::Uuid::now_v7().to_string()
 }
 
 /// A tenant's id. Every store operation is bound to exactly one.

@@ -23,6 +23,9 @@ pub struct Config {
     pub workers: usize,
     /// Most operations in one `/Bulk` request (`bulk.maxOperations`).
     pub bulk_max_operations: usize,
+    /// `/Bulk` requests processed at once by this process; more wait their turn. Each holds its
+    /// whole request and results in memory, so this bounds the memory bulk loads can take.
+    pub bulk_concurrency: usize,
     /// JWT bearer tokens, when configured (opaque tokens work either way).
     pub jwt: Option<crate::jwt::JwtConfig>,
 }
@@ -39,6 +42,7 @@ impl Default for Config {
             max_results: 1000,
             workers: 0,
             bulk_max_operations: 1000,
+            bulk_concurrency: 2,
             jwt: None,
         }
     }
@@ -63,6 +67,7 @@ impl fmt::Debug for Config {
             .field("max_results", &self.max_results)
             .field("workers", &self.workers)
             .field("bulk_max_operations", &self.bulk_max_operations)
+            .field("bulk_concurrency", &self.bulk_concurrency)
             .field("jwt", &self.jwt)
             .finish()
     }

@@ -80,6 +80,14 @@ struct Cli {
         default_value_t = 1000
     )]
     bulk_max_operations: usize,
+    /// /Bulk requests processed at once; more wait their turn (bounds their memory).
+    #[arg(
+        long,
+        global = true,
+        env = "SCIM_BULK_CONCURRENCY",
+        default_value_t = 2
+    )]
+    bulk_concurrency: usize,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -270,6 +278,7 @@ fn execute(cli: Cli) -> Result<(), BoxError> {
         pool_size: cli.pool_size,
         max_results: cli.max_results,
         bulk_max_operations: cli.bulk_max_operations,
+        bulk_concurrency: cli.bulk_concurrency,
         ..Config::default()
     };
     let command = cli.command.unwrap_or(Command::Serve {

@@ -22,6 +22,8 @@ pub struct AppState<S> {
     pub caps: Capabilities,
     /// JWT verification, when configured.
     pub jwt: Option<crate::jwt::JwtConfig>,
+    /// Turns for `/Bulk` requests (`Config::bulk_concurrency`).
+    pub bulk_turns: tokio::sync::Semaphore,
     /// Tenant id -> its registry and the catalog version it was read at.
     pub registries: Mutex<HashMap<String, (i64, Arc<Registry>)>>,
 }

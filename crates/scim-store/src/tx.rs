@@ -61,9 +61,10 @@ pub(crate) fn unique_row<T>(rows: Vec<T>) -> Option<T> {
 struct Counted {
     users: i64,
     groups: i64,
-    /// The `resource_counts` shard to add to: on PostgreSQL the first hex digit of the first
-    /// resource id counted (ids are random), so that concurrent writers of one tenant mostly
-    /// take different rows; SQLite has one writer at a time and keeps one shard.
+    /// The `resource_counts` shard to add to: on PostgreSQL the last hex digit of the first
+    /// resource id counted (random in a UUIDv7, whose first digits are the time), so that
+    /// concurrent writers of one tenant mostly take different rows; SQLite has one writer at a
+    /// time and keeps one shard.
     shard: Option<i64>,
 }
 
@@ -75,7 +76,7 @@ impl Counted {
         }
         let digit = || {
             id.chars()
-                .next()
+                .next_back()
                 .and_then(|c| c.to_digit(16))
                 .map(i64::from)
         };

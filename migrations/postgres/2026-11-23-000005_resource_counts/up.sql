@@ -1,7 +1,7 @@
 -- How many Users and Groups each tenant holds, kept in the transaction that creates or deletes
 -- one, so that an unfiltered list's totalResults is a read of a few rows instead of a count of
 -- the whole tenant (a million index entries). A tenant's count is spread over shards (the
--- first hex digit of the resource id on PostgreSQL; one shard on SQLite, which has one writer
+-- last hex digit of the resource id on PostgreSQL; one shard on SQLite, which has one writer
 -- anyway), so concurrent creates in one tenant do not queue on one row.
 CREATE TABLE resource_counts (
     tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,

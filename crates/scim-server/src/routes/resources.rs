@@ -327,6 +327,12 @@ pub async fn bulk<S: Store>(
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let caller = Caller::of(&req, token::WRITE)?;
+    // The turn is taken before the body is parsed: a waiting request holds only its bytes.
+    let _turn = state
+        .bulk_turns
+        .acquire()
+        .await
+        .map_err(|_| ApiError::Cancelled)?;
     let body = json_body(&req, &body)?;
     let limits = state.caps.bulk;
     let body = with_service(&state, caller, base_url(&req), move |s| {
