@@ -14,7 +14,7 @@ use scim_filter_parser::CompareOp;
 
 use crate::connection::AnyConnection;
 
-type Db = <AnyConnection as diesel::Connection>::Backend;
+pub(crate) type Db = <AnyConnection as diesel::Connection>::Backend;
 
 /// Which SQL dialect to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

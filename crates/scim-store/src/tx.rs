@@ -55,6 +55,46 @@ pub(crate) fn unique_row<T>(rows: Vec<T>) -> Option<T> {
     rows.into_iter().next()
 }
 
+/// A query with its page bounds written into the SQL. The count is a literal, not a bound
+/// parameter: SQLite reads a bound LIMIT's value when it plans, and so prepares the statement
+/// again each time one is bound, which made every list request parse its SQL twice. The
+/// count is a number the server checked (at most `maxResults`), so few distinct statements
+/// are cached; the offset, which varies freely, stays bound.
+struct Bounded<Q> {
+    query: Q,
+    limit: i64,
+    offset: i64,
+}
+
+impl<Q> QueryId for Bounded<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: Query> Query for Bounded<Q> {
+    type SqlType = Q::SqlType;
+}
+
+impl<Q> RunQueryDsl<AnyConnection> for Bounded<Q> {}
+
+impl<Q> diesel::query_builder::QueryFragment<crate::sql_filter::Db> for Bounded<Q>
+where
+    Q: diesel::query_builder::QueryFragment<crate::sql_filter::Db>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, crate::sql_filter::Db>,
+    ) -> QueryResult<()> {
+        self.query.walk_ast(out.reborrow())?;
+        out.push_sql(&format!(" LIMIT {}", self.limit));
+        if self.offset > 0 {
+            out.push_sql(" OFFSET ");
+            out.push_bind_param::<diesel::sql_types::BigInt, i64>(&self.offset)?;
+        }
+        Ok(())
+    }
+}
+
 /// The change a transaction makes to its tenant's resource counts, written once at its end so
 /// that the counter row is locked only while the transaction commits.
 #[derive(Debug, Clone, Copy, Default)]
@@ -682,21 +722,24 @@ impl Tx for DieselTx<'_> {
                         None => page().order(($table::created.asc(), $table::id.asc())),
                     };
                     if offset == 0 {
-                        query
-                            .limit(limit)
-                            .select($columns)
-                            .load(self.conn)
-                            .map_err(db)?
+                        Bounded {
+                            query: query.select($columns),
+                            limit,
+                            offset,
+                        }
+                        .load(self.conn)
+                        .map_err(db)?
                     } else {
                         // Deep pages skip their offset over ids alone, which the ordering
                         // index covers, and read only the page's rows: skipping whole rows
                         // read every skipped row from the table.
-                        let ids: Vec<String> = query
-                            .offset(offset)
-                            .limit(limit)
-                            .select($table::id)
-                            .load(self.conn)
-                            .map_err(db)?;
+                        let ids: Vec<String> = Bounded {
+                            query: query.select($table::id),
+                            limit,
+                            offset,
+                        }
+                        .load(self.conn)
+                        .map_err(db)?;
                         let mut rows: Vec<UserRow> = $table::table
                             .filter($table::tenant_id.eq(tenant))
                             .filter($table::id.eq_any(&ids))
