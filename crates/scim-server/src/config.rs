@@ -25,9 +25,22 @@ pub struct Config {
     pub bulk_max_operations: usize,
     /// `/Bulk` requests processed at once by this process; more wait their turn. Each holds its
     /// whole request and results in memory, so this bounds the memory bulk loads can take.
+    /// 0 chooses: 1 on SQLite, whose single writer would leave a second bulk waiting while
+    /// holding its memory, and 2 on PostgreSQL, where two bulks write in parallel.
     pub bulk_concurrency: usize,
     /// JWT bearer tokens, when configured (opaque tokens work either way).
     pub jwt: Option<crate::jwt::JwtConfig>,
+}
+
+impl Config {
+    /// `bulk_concurrency` with 0 resolved for the configured database.
+    pub fn bulk_turns(&self) -> usize {
+        match self.bulk_concurrency {
+            0 if self.database_url.starts_with("postgres") => 2,
+            0 => 1,
+            n => n,
+        }
+    }
 }
 
 impl Default for Config {
@@ -42,7 +55,7 @@ impl Default for Config {
             max_results: 1000,
             workers: 0,
             bulk_max_operations: 1000,
-            bulk_concurrency: 2,
+            bulk_concurrency: 0,
             jwt: None,
         }
     }
@@ -84,5 +97,17 @@ mod tests {
         };
         let s = format!("{c:?}");
         assert!(!s.contains("pw@") && !s.contains("scim_secret"), "{s}");
+    }
+
+    #[test]
+    fn bulk_turns_follow_the_backend_unless_set() {
+        let on = |url: &str, n: usize| super::Config {
+            database_url: url.into(),
+            bulk_concurrency: n,
+            ..Default::default()
+        };
+        assert_eq!(on("sqlite://x.db", 0).bulk_turns(), 1);
+        assert_eq!(on("postgres://h/db", 0).bulk_turns(), 2);
+        assert_eq!(on("sqlite://x.db", 3).bulk_turns(), 3);
     }
 }

@@ -101,7 +101,7 @@ pub fn serve<S: Store>(
             },
         },
         jwt: config.jwt.clone(),
-        bulk_turns: tokio::sync::Semaphore::new(config.bulk_concurrency.max(1)),
+        bulk_turns: tokio::sync::Semaphore::new(config.bulk_turns()),
         registries: std::sync::Mutex::default(),
     });
     let max_body = config.max_body_bytes;
