@@ -10,9 +10,10 @@ use scim_core::resource::TenantId;
 use scim_core::store::{Store, Tenant};
 use scim_server::{Config, token};
 
-/// mimalloc instead of the system allocator: a request allocates and frees many small JSON
-/// values on whichever thread serves it, where glibc's per-thread arenas fragmented the heap
-/// (resident memory grew far past what was live) and its frees showed high in profiles.
+/// mimalloc instead of the system allocator, for Rust and (feature `override`) for the bundled
+/// C libraries too: a request allocates and frees many small values on whichever blocking
+/// thread serves it, and glibc's per-thread arenas kept what SQLite's full-text merges and the
+/// bulk loads freed (resident memory grew far past what was live).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -84,10 +84,9 @@ impl DbUrl {
                 // WAL lets readers run beside the writer; NORMAL sync in WAL mode loses no
                 // committed transaction on a process crash. busy_timeout makes concurrent
                 // writers queue instead of failing. LIKE must be case-sensitive: folding is
-                // done explicitly, and case-exact attributes must match exactly. A checkpoint
-                // every 10,000 pages (40 MB of WAL) instead of every 1,000: at a million users
-                // each write touches pages all over the indexes, and checkpointing them every
-                // few commits was a fifth of a bulk load's time.
+                // done explicitly, and case-exact attributes must match exactly. Checkpoints
+                // run in the background (`checkpoint`); a commit checkpoints by itself only
+                // past 10,000 pages (40 MB) of WAL, should the background fall behind.
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;

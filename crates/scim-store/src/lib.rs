@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod admin;
+mod checkpoint;
 pub mod connection;
 pub mod error;
 mod extensions;
@@ -46,7 +47,10 @@ impl DieselStore {
         let url = DbUrl::parse(url)?;
         let pool = connection::pool(&url, pool_size, timeout)?;
         migrate::run(&mut *pool.get()?)?;
-        let sqlite_writer = (!url.is_postgres()).then(Arc::default);
+        let sqlite_writer: Option<Arc<Mutex<()>>> = (!url.is_postgres()).then(Arc::default);
+        if let Some(writer) = &sqlite_writer {
+            checkpoint::start(url.clone(), Arc::downgrade(writer));
+        }
         let store = DieselStore {
             pool,
             sqlite_writer,
