@@ -806,6 +806,7 @@ fn group_membership(backend: Backend) {
         json!([{"op": "remove", "path": format!("members[value eq \"{}\"]", id(&c))}]),
     );
     let got = assert_group_ok(&s, &path, &r, 2);
+    assert_eq!(member_ids(&got), sorted(&[&a, &b]));
 
     let r = patch(
         &s,

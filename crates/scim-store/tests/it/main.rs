@@ -156,3 +156,47 @@ fn schema_rs_matches_the_migrated_tables() {
         scim_store::check_schema(&store).unwrap();
     }
 }
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+/// Commits reach the SQLite database file without a commit checkpointing them: the store's
+/// background checkpoint copies the WAL within about a second. Read with `immutable=1`, the file
+/// shows only what was checkpointed (the WAL is not consulted).
+#[test]
+fn sqlite_checkpoints_in_the_background() {
+    use scim_core::store::{Store, Tenant};
+    let db = Db::sqlite();
+    let store =
+        scim_store::DieselStore::open(&db.url, 2, std::time::Duration::from_secs(5)).unwrap();
+    store
+        .create_tenant(&Tenant {
+            id: scim_core::resource::TenantId(scim_core::resource::new_id()),
+            name: "checkpointed".into(),
+            created: scim_core::clock::Clock::now(&scim_core::clock::SystemClock),
+            catalog: 0,
+        })
+        .unwrap();
+    let path = db.url.strip_prefix("sqlite://").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let mut file_only =
+            diesel::SqliteConnection::establish(&format!("file:{path}?immutable=1")).unwrap();
+        let seen =
+            diesel::sql_query("SELECT count(*) AS n FROM tenants WHERE name = 'checkpointed'")
+                .get_result::<Count>(&mut file_only)
+                .map(|c| c.n);
+        if seen == Ok(1) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not checkpointed within 10 s: {seen:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    drop(store);
+}
