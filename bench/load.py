@@ -22,6 +22,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -190,6 +191,11 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only", help="run only scenarios whose name contains this")
     args = ap.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("needs wrk: apt-get install wrk (Debian), or brew install wrk")
+    for binary in (args.binary, args.ceiling):
+        if not os.path.exists(binary):
+            sys.exit(f"{binary} is missing: cargo build --release --bins --example ceiling")
     n = args.users
     if n < BIG + 2 * 20_000:
         sys.exit(f"--users must be at least {BIG + 40_000:,}")
