@@ -120,7 +120,36 @@ pub fn serve<S: Store>(
     Ok(server.run())
 }
 
-/// One log line per request: method, path, status and duration (never bodies or tokens).
+/// The header that names a request in the logs of the client, proxies and this server.
+const REQUEST_ID: &str = "x-request-id";
+
+/// A client's request id is kept when it is 1 to 128 characters of letters, digits and
+/// `-_.:`: anything else could forge log lines or carry data into them.
+fn plausible_request_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+}
+
+/// 128 random bits in hex; should the system's randomness fail, a number this process counts
+/// up still tells its requests apart in a log.
+fn new_request_id() -> String {
+    static FALLBACK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let mut bytes = [0u8; 16];
+    match getrandom::fill(&mut bytes) {
+        Ok(()) => hex::encode(bytes),
+        Err(_) => format!(
+            "local-{}",
+            FALLBACK.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ),
+    }
+}
+
+/// One log line per request: its request id, method, path, status and duration (never bodies
+/// or tokens). The request id is the client's `X-Request-Id` when it is a plausible one (a
+/// proxy or IdP connector may have set it, and then both logs name the same request), else a
+/// new one; either way the response carries it back.
 async fn log_request(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -128,16 +157,29 @@ async fn log_request(
     let start = Instant::now();
     let method = req.method().clone();
     let path = req.path().to_owned();
+    let request_id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| plausible_request_id(v))
+        .map_or_else(new_request_id, str::to_owned);
     // Authentication fills in the empty fields, so every line of the request says who it was.
     let span = tracing::info_span!(
         "request",
+        request_id = %request_id,
         %method,
         %path,
         auth = tracing::field::Empty,
         actor = tracing::field::Empty,
         tenant = tracing::field::Empty,
     );
-    let res = next.call(req).instrument(span.clone()).await?;
+    let mut res = next.call(req).instrument(span.clone()).await?;
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static(REQUEST_ID),
+            value,
+        );
+    }
     span.in_scope(|| {
         tracing::info!(
             status = res.status().as_u16(),

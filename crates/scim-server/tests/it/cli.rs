@@ -269,8 +269,8 @@ fn revoked_token_is_refused_at_once(backend: Backend) {
     assert_eq!(r.body["totalResults"], 0, "{}", r.text);
 }
 
-/// Each request's log line carries its span: which method authenticated it, as whom, for which
-/// tenant (and never the token itself).
+/// Each request's log line carries its span: its request id (also returned as `X-Request-Id`),
+/// which method authenticated it, as whom, for which tenant (and never the token itself).
 fn the_request_span_names_the_auth_method_and_actor(backend: Backend) {
     let s = Server::start(backend);
     let (secret, id) = token(&s, "default", &[]);
@@ -299,6 +299,33 @@ fn the_request_span_names_the_auth_method_and_actor(backend: Backend) {
         .call()
         .unwrap();
     assert_eq!(r.status(), 200);
+    // Every response names its request: a new id, or the client's own when it is plausible.
+    let request_id = r.header("X-Request-Id").unwrap().to_owned();
+    assert!(
+        request_id.len() == 32 && request_id.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{request_id}"
+    );
+    let echoed = ureq::get(&format!("{base}/healthz"))
+        .set("X-Request-Id", "okta-7f3a:retry.2")
+        .call()
+        .unwrap();
+    assert_eq!(echoed.header("X-Request-Id"), Some("okta-7f3a:retry.2"));
+    for forged in ["a b", "x\",\"level\":\"ERROR", &"x".repeat(129)] {
+        let replaced = ureq::get(&format!("{base}/healthz"))
+            .set("X-Request-Id", forged)
+            .call()
+            .unwrap();
+        let id = replaced.header("X-Request-Id").unwrap();
+        assert!(id != forged && id.len() == 32, "{forged:?} -> {id}");
+    }
+    // Errors carry it too.
+    let refused = ureq::get(&format!("{base}/scim/v2/Users"))
+        .call()
+        .unwrap_err();
+    match refused {
+        ureq::Error::Status(401, resp) => assert!(resp.header("X-Request-Id").is_some()),
+        other => panic!("{other:?}"),
+    }
     child.kill().unwrap();
     let out = child.wait_with_output().unwrap();
     let log = String::from_utf8(out.stderr).unwrap();
@@ -315,6 +342,7 @@ fn the_request_span_names_the_auth_method_and_actor(backend: Backend) {
             .is_some_and(|t| !t.is_empty())
     );
     assert_eq!(line["fields"]["status"], 200, "{line}");
+    assert_eq!(line["span"]["request_id"], request_id.as_str(), "{line}");
     assert!(!log.contains(&secret), "the token leaked into the log");
 }
 
