@@ -31,6 +31,25 @@ pub struct MemberInput {
     pub kind: Option<ResourceKind>,
 }
 
+/// Refuses U+0000 in any string or key of a resource: PostgreSQL text cannot store it, so
+/// neither backend accepts it (a filter value holding it is refused by the store).
+fn refuse_nul(body: &Map<String, Value>) -> Result<()> {
+    fn holds_nul(value: &Value) -> bool {
+        match value {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(items) => items.iter().any(holds_nul),
+            Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)),
+            _ => false,
+        }
+    }
+    if body.iter().any(|(k, v)| k.contains('\0') || holds_nul(v)) {
+        return Err(Error::InvalidValue(
+            "strings may not contain the NUL character (U+0000)".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Validates a full resource representation (RFC 7644 §3.3 create, §3.5.1 replace).
 /// `existing` is the current record on replace, used to refuse changes to immutable values.
 pub fn resource(
@@ -44,6 +63,7 @@ pub fn resource(
             "the request body must be a JSON object".into(),
         ));
     };
+    refuse_nul(&body)?;
     let core = registry.core(kind);
     let mut schemas = declared_schemas(registry, kind, &body)?;
     let mut data = Map::new();

@@ -160,6 +160,16 @@ impl Renderer<'_> {
     pub fn filter(&self, expr: &Expr) -> Result<Sql, Error> {
         let mut sql = Sql::default();
         self.expr(&mut sql, expr, None)?;
+        // No stored string holds U+0000 (writes refuse it), and PostgreSQL would fail on it.
+        if sql
+            .parts
+            .iter()
+            .any(|p| matches!(p, Part::Str(s) if s.contains('\0')))
+        {
+            return Err(Error::InvalidFilter(
+                "filter values may not contain the NUL character (U+0000)".into(),
+            ));
+        }
         sql.replan = self.dialect == Dialect::Postgres;
         Ok(sql)
     }

@@ -254,6 +254,40 @@ fn metacharacters_match_literally(backend: Backend) {
     assert_eq!(names(&s, "title co \"'\""), Vec::<String>::new());
     assert_eq!(names(&s, "title eq \"x' OR '1'='1\""), Vec::<String>::new());
     assert_eq!(names(&s, "title co \"\\\\\""), Vec::<String>::new());
+    // NUL is refused in what is written and in filters alike (PostgreSQL text cannot hold it),
+    // with a SCIM error, and nothing is written.
+    let users = s.get("/Users?count=0").body["totalResults"].clone();
+    s.post(
+        "/Users",
+        &json!({"schemas": [USER], "userName": "nul\u{0}byte"}),
+    )
+    .assert_error(400, Some("invalidValue"));
+    s.post(
+        "/Users",
+        &json!({"schemas": [USER], "userName": "nul-nested", "name": {"givenName": "a\u{0}"}}),
+    )
+    .assert_error(400, Some("invalidValue"));
+    assert_eq!(s.get("/Users?count=0").body["totalResults"], users);
+    let alice = s.get(&format!("/Users?filter={}", enc("userName eq \"alice\"")));
+    let path = format!(
+        "/Users/{}",
+        alice.body["Resources"][0]["id"].as_str().unwrap()
+    );
+    s.req("PATCH", &path)
+        .json(
+            &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                      "Operations": [{"op": "replace", "path": "title", "value": "x\u{0}"}]}),
+        )
+        .assert_error(400, Some("invalidValue"));
+    assert_eq!(
+        s.get(&path).body["meta"]["version"],
+        alice.body["Resources"][0]["meta"]["version"]
+    );
+    s.get(&format!(
+        "/Users?filter={}",
+        enc("userName eq \"a\\u0000b\"")
+    ))
+    .assert_error(400, Some("invalidFilter"));
 }
 
 fn group_filters_on_members(backend: Backend) {
