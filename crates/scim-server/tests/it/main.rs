@@ -18,6 +18,7 @@ mod cursor;
 mod discovery;
 mod errors;
 mod extensions;
+mod faults;
 mod groups;
 mod jwt;
 mod lifecycle;
