@@ -28,6 +28,9 @@ pub struct Config {
     /// 0 chooses: 1 on SQLite, whose single writer would leave a second bulk waiting while
     /// holding its memory, and 2 on PostgreSQL, where two bulks write in parallel.
     pub bulk_concurrency: usize,
+    /// On SIGTERM or SIGINT, how long `/readyz` answers 503 while requests are still served,
+    /// so that a load balancer stops sending new ones before the listener closes.
+    pub shutdown_grace_secs: u64,
     /// JWT bearer tokens, when configured (opaque tokens work either way).
     pub jwt: Option<crate::jwt::JwtConfig>,
 }
@@ -56,6 +59,7 @@ impl Default for Config {
             workers: 0,
             bulk_max_operations: 1000,
             bulk_concurrency: 0,
+            shutdown_grace_secs: 5,
             jwt: None,
         }
     }
@@ -81,6 +85,7 @@ impl fmt::Debug for Config {
             .field("workers", &self.workers)
             .field("bulk_max_operations", &self.bulk_max_operations)
             .field("bulk_concurrency", &self.bulk_concurrency)
+            .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("jwt", &self.jwt)
             .finish()
     }

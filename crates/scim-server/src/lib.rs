@@ -102,9 +102,11 @@ pub fn serve<S: Store>(
         },
         jwt: config.jwt.clone(),
         bulk_turns: tokio::sync::Semaphore::new(config.bulk_turns()),
+        draining: std::sync::atomic::AtomicBool::new(false),
         registries: std::sync::Mutex::default(),
     });
     let max_body = config.max_body_bytes;
+    let drain = state.clone();
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -113,11 +115,45 @@ pub fn serve<S: Store>(
             .wrap(from_fn(log_request))
             .configure(routes::configure::<S>)
     })
-    .listen(listener)?;
+    .listen(listener)?
+    .disable_signals();
     if config.workers > 0 {
         server = server.workers(config.workers);
     }
-    Ok(server.run())
+    let server = server.run();
+    let handle = server.handle();
+    let grace = Duration::from_secs(config.shutdown_grace_secs);
+    actix_web::rt::spawn(async move {
+        stop_signal().await;
+        tracing::info!(
+            grace_secs = grace.as_secs(),
+            "stopping: /readyz answers 503"
+        );
+        drain
+            .draining
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        actix_web::rt::time::sleep(grace).await;
+        tracing::info!("closing the listener; draining requests in flight");
+        handle.stop(true).await;
+    });
+    Ok(server)
+}
+
+/// SIGTERM (what orchestrators send) or SIGINT (Ctrl-C). Should a handler fail to install,
+/// the server runs on and is stopped by other means.
+async fn stop_signal() {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!("no signal handlers: SIGTERM will not drain");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
 }
 
 /// The header that names a request in the logs of the client, proxies and this server.

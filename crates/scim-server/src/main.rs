@@ -81,14 +81,24 @@ struct Cli {
         default_value_t = 1000
     )]
     bulk_max_operations: usize,
-    /// /Bulk requests processed at once; more wait their turn (bounds their memory).
+    /// /Bulk requests processed at once; more wait their turn (bounds their memory). 0: 1 on
+    /// SQLite, 2 on PostgreSQL.
     #[arg(
         long,
         global = true,
         env = "SCIM_BULK_CONCURRENCY",
-        default_value_t = 2
+        default_value_t = 0
     )]
     bulk_concurrency: usize,
+    /// Seconds /readyz answers 503 after SIGTERM before the listener closes and in-flight
+    /// requests drain.
+    #[arg(
+        long,
+        global = true,
+        env = "SCIM_SHUTDOWN_GRACE_SECS",
+        default_value_t = 5
+    )]
+    shutdown_grace_secs: u64,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -280,6 +290,7 @@ fn execute(cli: Cli) -> Result<(), BoxError> {
         max_results: cli.max_results,
         bulk_max_operations: cli.bulk_max_operations,
         bulk_concurrency: cli.bulk_concurrency,
+        shutdown_grace_secs: cli.shutdown_grace_secs,
         ..Config::default()
     };
     let command = cli.command.unwrap_or(Command::Serve {

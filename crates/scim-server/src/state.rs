@@ -22,6 +22,8 @@ pub struct AppState<S> {
     pub caps: Capabilities,
     /// JWT verification, when configured.
     pub jwt: Option<crate::jwt::JwtConfig>,
+    /// Set on SIGTERM or SIGINT: `/readyz` then answers 503 until the server stops.
+    pub draining: std::sync::atomic::AtomicBool,
     /// Turns for `/Bulk` requests (`Config::bulk_concurrency`).
     pub bulk_turns: tokio::sync::Semaphore,
     /// Tenant id -> its registry and the catalog version it was read at.

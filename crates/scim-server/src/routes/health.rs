@@ -11,8 +11,13 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(serde_json::json!({"status": "ok"}))
 }
 
-/// The database is reachable.
+/// The database is reachable and the server is not shutting down.
 pub async fn readyz<S: Store>(state: web::Data<AppState<S>>) -> Result<HttpResponse, ApiError> {
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return Ok(HttpResponse::ServiceUnavailable()
+            .insert_header((actix_web::http::header::RETRY_AFTER, "1"))
+            .json(serde_json::json!({"status": "draining"})));
+    }
     let store = state.store.clone();
     web::block(move || store.ping()).await??;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))

@@ -14,10 +14,17 @@ use serde_json::json;
 use crate::backends;
 use crate::harness::{Backend, Database, Server, TOKEN, USER, postgres_url, test_config};
 
-backends!(a_killed_server_keeps_every_acknowledged_write);
+backends!(
+    a_killed_server_keeps_every_acknowledged_write,
+    sigterm_turns_unready_then_drains_and_exits,
+);
 
 /// Starts the server binary on `url` and waits until it answers.
 fn spawn(url: &str) -> (std::process::Child, String) {
+    spawn_with(url, &[])
+}
+
+fn spawn_with(url: &str, env: &[(&str, &str)]) -> (std::process::Child, String) {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -28,6 +35,7 @@ fn spawn(url: &str) -> (std::process::Child, String) {
         .env("DATABASE_URL", url)
         .env("SCIM_BOOTSTRAP_TOKEN", TOKEN)
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -184,6 +192,81 @@ fn pipe(mut from: TcpStream, mut to: TcpStream) {
         }
         let _ = to.shutdown(Shutdown::Both);
     });
+}
+
+/// SIGTERM: `/readyz` answers 503 at once while requests are still served for the grace
+/// period; a request in flight when the listener closes completes; then the process exits 0.
+fn sigterm_turns_unready_then_drains_and_exits(backend: Backend) {
+    let db = Database::new(backend);
+    let (mut child, base) = spawn_with(&db.url, &[("SCIM_SHUTDOWN_GRACE_SECS", "1")]);
+    let root = base.trim_end_matches("/scim/v2").to_owned();
+    assert_eq!(
+        ureq::get(&format!("{root}/readyz"))
+            .call()
+            .unwrap()
+            .status(),
+        200
+    );
+    // A bulk of 1,000 creates takes seconds in a debug build: it is in flight throughout.
+    let ops: Vec<_> = (0..1000)
+        .map(|i| {
+            json!({"method": "POST", "path": "/Users", "bulkId": format!("b{i}"),
+                         "data": {"schemas": [USER], "userName": format!("drain-{i}")}})
+        })
+        .collect();
+    let bulk_base = base.clone();
+    let bulk = std::thread::spawn(move || {
+        ureq::post(&format!("{bulk_base}/Bulk"))
+            .set("Authorization", &format!("Bearer {TOKEN}"))
+            .send_json(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                              "Operations": ops}),
+            )
+            .map(|r| (r.status(), r.into_json::<serde_json::Value>().unwrap()))
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    // Unready at once, yet still serving during the grace period.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match ureq::get(&format!("{root}/readyz")).call() {
+            Err(ureq::Error::Status(503, r)) => {
+                assert_eq!(r.header("retry-after"), Some("1"));
+                break;
+            }
+            Ok(r) => assert_eq!(r.status(), 200),
+            Err(e) => panic!("readyz: {e}"),
+        }
+        assert!(Instant::now() < deadline, "readyz never turned unready");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(
+        ureq::get(&format!("{root}/healthz"))
+            .call()
+            .unwrap()
+            .status(),
+        200
+    );
+    let (status, body) = bulk.join().unwrap().unwrap();
+    assert_eq!(status, 200);
+    let ops = body["Operations"].as_array().unwrap();
+    assert_eq!(ops.len(), 1000);
+    assert!(ops.iter().all(|o| o["status"] == "201"), "{body}");
+    // Then it exits by itself, successfully, and no longer listens.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let exit = loop {
+        if let Some(exit) = child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the server did not exit");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit:?}");
+    assert!(ureq::get(&format!("{root}/healthz")).call().is_err());
 }
 
 #[test]
