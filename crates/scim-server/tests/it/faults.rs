@@ -223,6 +223,7 @@ fn sigterm_turns_unready_then_drains_and_exits(backend: Backend) {
                               "Operations": ops}),
             )
             .map(|r| (r.status(), r.into_json::<serde_json::Value>().unwrap()))
+            .map_err(|e| e.to_string())
     });
     std::thread::sleep(Duration::from_millis(200));
     let term = std::process::Command::new("kill")
