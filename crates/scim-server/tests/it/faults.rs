@@ -12,49 +12,17 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use crate::backends;
-use crate::harness::{Backend, Database, Server, TOKEN, USER, postgres_url, test_config};
+use crate::harness::{Backend, Database, Process, Server, TOKEN, USER, postgres_url, test_config};
 
 backends!(
     a_killed_server_keeps_every_acknowledged_write,
     sigterm_turns_unready_then_drains_and_exits,
 );
 
-/// Starts the server binary on `url` and waits until it answers.
-fn spawn(url: &str) -> (std::process::Child, String) {
-    spawn_with(url, &[])
-}
-
-fn spawn_with(url: &str, env: &[(&str, &str)]) -> (std::process::Child, String) {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_scim-server"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .env("DATABASE_URL", url)
-        .env("SCIM_BOOTSTRAP_TOKEN", TOKEN)
-        .env("RUST_LOG", "warn")
-        .envs(env.iter().copied())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}/scim/v2");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while ureq::get(&format!("http://127.0.0.1:{port}/healthz"))
-        .call()
-        .is_err()
-    {
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    (child, base)
-}
-
 fn a_killed_server_keeps_every_acknowledged_write(backend: Backend) {
     let db = Database::new(backend);
-    let (mut child, base) = spawn(&db.url);
+    let mut p = Process::start(&db.url, &[]);
+    let base = format!("{}/scim/v2", p.base);
     let acknowledged: Arc<Mutex<Vec<String>>> = Arc::default();
     let writers: Vec<_> = (0..4)
         .map(|t| {
@@ -76,8 +44,8 @@ fn a_killed_server_keeps_every_acknowledged_write(backend: Backend) {
         })
         .collect();
     std::thread::sleep(Duration::from_millis(1500));
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    p.child.kill().unwrap(); // SIGKILL
+    p.child.wait().unwrap();
     for w in writers {
         w.join().unwrap();
     }
@@ -88,7 +56,8 @@ fn a_killed_server_keeps_every_acknowledged_write(backend: Backend) {
         acknowledged.len()
     );
 
-    let (mut child, base) = spawn(&db.url);
+    let p = Process::start(&db.url, &[]);
+    let base = format!("{}/scim/v2", p.base);
     let get = |path: &str| {
         ureq::get(&format!("{base}{path}"))
             .set("Authorization", &format!("Bearer {TOKEN}"))
@@ -133,8 +102,6 @@ fn a_killed_server_keeps_every_acknowledged_write(backend: Backend) {
         ));
         assert_eq!(found["totalResults"], 1, "{name}: {found}");
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
 
 /// A TCP relay in front of PostgreSQL that can be cut (every relayed connection closed, new
@@ -198,8 +165,9 @@ fn pipe(mut from: TcpStream, mut to: TcpStream) {
 /// period; a request in flight when the listener closes completes; then the process exits 0.
 fn sigterm_turns_unready_then_drains_and_exits(backend: Backend) {
     let db = Database::new(backend);
-    let (mut child, base) = spawn_with(&db.url, &[("SCIM_SHUTDOWN_GRACE_SECS", "1")]);
-    let root = base.trim_end_matches("/scim/v2").to_owned();
+    let mut p = Process::start(&db.url, &[("SCIM_SHUTDOWN_GRACE_SECS", "1")]);
+    let root = p.base.clone();
+    let base = format!("{root}/scim/v2");
     assert_eq!(
         ureq::get(&format!("{root}/readyz"))
             .call()
@@ -227,7 +195,7 @@ fn sigterm_turns_unready_then_drains_and_exits(backend: Backend) {
     });
     std::thread::sleep(Duration::from_millis(200));
     let term = std::process::Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+        .args(["-TERM", &p.child.id().to_string()])
         .status()
         .unwrap();
     assert!(term.success());
@@ -260,7 +228,7 @@ fn sigterm_turns_unready_then_drains_and_exits(backend: Backend) {
     // Then it exits by itself, successfully, and no longer listens.
     let deadline = Instant::now() + Duration::from_secs(30);
     let exit = loop {
-        if let Some(exit) = child.try_wait().unwrap() {
+        if let Some(exit) = p.child.try_wait().unwrap() {
             break exit;
         }
         assert!(Instant::now() < deadline, "the server did not exit");

@@ -339,12 +339,19 @@ impl Resp {
 /// that two processes behind one load balancer agree.
 pub struct Process {
     pub base: String,
-    child: std::process::Child,
+    pub child: std::process::Child,
     agent: ureq::Agent,
 }
 
 impl Process {
+    /// A second server process on `server`'s database.
     pub fn spawn(server: &Server) -> Process {
+        Process::start(&server.db.url, &[("SCIM_POOL_SIZE", "4")])
+    }
+
+    /// The server binary on `url` (bootstrapped with the test token if the database is new),
+    /// with extra environment; returns once it answers.
+    pub fn start(url: &str, env: &[(&str, &str)]) -> Process {
         // Bind, read the port, release it, and hand it to the child: the race with another
         // bind in between is harmless on loopback in a test run.
         let port = TcpListener::bind("127.0.0.1:0")
@@ -354,9 +361,10 @@ impl Process {
             .port();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_scim-server"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env("DATABASE_URL", &server.db.url)
-            .env("SCIM_POOL_SIZE", "4")
+            .env("DATABASE_URL", url)
+            .env("SCIM_BOOTSTRAP_TOKEN", TOKEN)
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
@@ -369,7 +377,7 @@ impl Process {
         while agent.get(&format!("{base}/healthz")).call().is_err() {
             assert!(
                 std::time::Instant::now() < deadline,
-                "second process did not start"
+                "the server process did not start"
             );
             std::thread::sleep(Duration::from_millis(20));
         }
