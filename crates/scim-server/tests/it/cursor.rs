@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::backends;
-use crate::harness::{Backend, Server};
+use crate::harness::{Backend, Server, ids, user_ids};
 
 backends!(
     a_cursor_walk_visits_every_user_once_in_creation_order,
@@ -15,15 +15,6 @@ backends!(
     bad_cursors_counts_and_mixtures_are_refused,
     search_requests_and_groups_page_by_cursor_too,
 );
-
-fn ids(page: &Value) -> Vec<String> {
-    page["Resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_owned())
-        .collect()
-}
 
 /// Follows `nextCursor` from the first page; returns the pages.
 fn walk(s: &Server, query: &str) -> Vec<Value> {
@@ -44,14 +35,7 @@ fn walk(s: &Server, query: &str) -> Vec<Value> {
 
 fn a_cursor_walk_visits_every_user_once_in_creation_order(backend: Backend) {
     let s = Server::start(backend);
-    let created: Vec<String> = (0..25)
-        .map(|i| {
-            s.create_user(&format!("user{i:02}"))["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let created: Vec<String> = user_ids(&s, (0..25).map(|i| format!("user{i:02}")));
     let pages = walk(&s, "count=10&attributes=userName");
     assert_eq!(pages.len(), 3);
     assert_eq!(
@@ -94,14 +78,7 @@ fn a_cursor_walk_visits_every_user_once_in_creation_order(backend: Backend) {
 
 fn changes_between_pages_neither_repeat_nor_skip(backend: Backend) {
     let s = Server::start(backend);
-    let created: Vec<String> = (0..12)
-        .map(|i| {
-            s.create_user(&format!("u{i:02}"))["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let created: Vec<String> = user_ids(&s, (0..12).map(|i| format!("u{i:02}")));
     let first = s.get("/Users?cursor=&count=4");
     assert_eq!(ids(&first.body), created[..4]);
     // Between pages: one already read and one not yet read are deleted, one is created.
@@ -129,14 +106,7 @@ fn changes_between_pages_neither_repeat_nor_skip(backend: Backend) {
 
 fn previous_cursors_walk_back_to_the_first_page(backend: Backend) {
     let s = Server::start(backend);
-    let created: Vec<String> = (0..7)
-        .map(|i| {
-            s.create_user(&format!("u{i}"))["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let created: Vec<String> = user_ids(&s, (0..7).map(|i| format!("u{i}")));
     let pages = walk(&s, "count=3");
     assert_eq!(pages.len(), 3);
     // Every page but the first says how to go back; a page's previous page is the one before.

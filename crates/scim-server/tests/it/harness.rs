@@ -444,3 +444,21 @@ fn into_resp(method: &str, url: &str, result: Result<ureq::Response, ureq::Error
         body,
     }
 }
+
+/// The ids of a list response's resources, in order.
+pub fn ids(page: &Value) -> Vec<String> {
+    page["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Creates a user for each name, in order; returns their ids.
+pub fn user_ids(s: &Server, names: impl IntoIterator<Item = String>) -> Vec<String> {
+    names
+        .into_iter()
+        .map(|n| s.create_user(&n)["id"].as_str().unwrap().to_owned())
+        .collect()
+}

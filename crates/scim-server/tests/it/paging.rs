@@ -3,37 +3,21 @@
 //! the per-tenant counts kept with every create and delete, so it must stay exact through
 //! everything that creates or deletes, rolled-back work included.
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::backends;
 use crate::cli::{cli_ok, token, with};
-use crate::harness::{Backend, GROUP, Server, USER};
+use crate::harness::{Backend, GROUP, Server, USER, ids, user_ids};
 
 backends!(
     pages_past_the_start_keep_order,
     totals_stay_exact_through_every_kind_of_write,
 );
 
-fn ids(page: &Value) -> Vec<String> {
-    page["Resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 fn pages_past_the_start_keep_order(backend: Backend) {
     let s = Server::start(backend);
     // Names in the reverse of creation order, so the sorted pages differ from the default.
-    let created: Vec<String> = (0..11)
-        .map(|i| {
-            s.create_user(&format!("u{:02}", 20 - i))["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let created: Vec<String> = user_ids(&s, (0..11).map(|i| format!("u{:02}", 20 - i)));
     let mut walked = Vec::new();
     for start in [1, 5, 9] {
         let r = s.get(&format!("/Users?startIndex={start}&count=4"));
@@ -71,14 +55,7 @@ fn total(s: &Server, kind: &str) -> u64 {
 
 fn totals_stay_exact_through_every_kind_of_write(backend: Backend) {
     let s = Server::start(backend);
-    let users: Vec<String> = (0..5)
-        .map(|i| {
-            s.create_user(&format!("t{i}"))["id"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
+    let users: Vec<String> = user_ids(&s, (0..5).map(|i| format!("t{i}")));
     s.create_group("g0", &[]);
     s.create_group("g1", &[&users[0]]);
     assert_eq!((total(&s, "Users"), total(&s, "Groups")), (5, 2));
