@@ -101,7 +101,7 @@ pub fn serve<S: Store>(
             },
         },
         jwt: config.jwt.clone(),
-        bulk_turns: tokio::sync::Semaphore::new(config.bulk_turns()),
+        bulk_turns: Arc::new(tokio::sync::Semaphore::new(config.bulk_turns())),
         draining: std::sync::atomic::AtomicBool::new(false),
         registries: std::sync::Mutex::default(),
     });
@@ -132,9 +132,13 @@ pub fn serve<S: Store>(
         drain
             .draining
             .store(true, std::sync::atomic::Ordering::SeqCst);
-        actix_web::rt::time::sleep(grace).await;
-        tracing::info!("closing the listener; draining requests in flight");
-        handle.stop(true).await;
+        // A second signal means now: no grace, no drain.
+        let graceful = tokio::select! {
+            _ = actix_web::rt::time::sleep(grace) => true,
+            _ = stop_signal() => false,
+        };
+        tracing::info!(graceful, "closing the listener");
+        handle.stop(graceful).await;
     });
     Ok(server)
 }

@@ -25,7 +25,7 @@ pub struct AppState<S> {
     /// Set on SIGTERM or SIGINT: `/readyz` then answers 503 until the server stops.
     pub draining: std::sync::atomic::AtomicBool,
     /// Turns for `/Bulk` requests (`Config::bulk_concurrency`).
-    pub bulk_turns: tokio::sync::Semaphore,
+    pub bulk_turns: Arc<tokio::sync::Semaphore>,
     /// Tenant id -> its registry and the catalog version it was read at.
     pub registries: Mutex<HashMap<String, (i64, Arc<Registry>)>>,
 }

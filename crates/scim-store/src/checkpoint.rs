@@ -4,7 +4,9 @@
 //! more). A thread of the store's own checkpoints passively once a second instead, beside
 //! readers and the writer; the automatic checkpoint stays as a bound on the WAL's growth.
 
-use std::sync::{Mutex, Weak};
+use std::sync::Weak;
+
+use parking_lot::Mutex;
 use std::thread;
 use std::time::Duration;
 

@@ -41,6 +41,17 @@ impl From<Error> for scim_core::Error {
             // table or column can only be a tenant extension's, dropped by a schema change
             // that committed after this request read the catalog (the server's own tables are
             // checked at start): the request may simply be sent again.
+            // PostgreSQL text cannot hold U+0000. Resources and filters refuse it before any
+            // statement; any other value that reaches a statement with one (a member id, an id
+            // in the path) is the client's error, not the server's.
+            Error::Diesel(DieselError::DatabaseError(DatabaseErrorKind::Unknown, ref info))
+                if info.message().contains("invalid byte sequence")
+                    && info.message().contains("0x00") =>
+            {
+                scim_core::Error::InvalidValue(
+                    "values may not contain the NUL character (U+0000)".into(),
+                )
+            }
             Error::Diesel(DieselError::DatabaseError(DatabaseErrorKind::Unknown, ref info))
                 if [
                     "database is locked",

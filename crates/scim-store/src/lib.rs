@@ -10,7 +10,9 @@ mod schema;
 mod sql_filter;
 mod tx;
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -31,6 +33,8 @@ pub struct DieselStore {
     /// before taking a connection; `busy_timeout` still covers other processes (the CLI).
     /// Unused on PostgreSQL, whose writers run concurrently.
     sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// How long a write waits for its turn before answering 503 (the pool's timeout).
+    writer_wait: Duration,
 }
 
 impl std::fmt::Debug for DieselStore {
@@ -47,13 +51,15 @@ impl DieselStore {
         let url = DbUrl::parse(url)?;
         let pool = connection::pool(&url, pool_size, timeout)?;
         migrate::run(&mut *pool.get()?)?;
-        let sqlite_writer: Option<Arc<Mutex<()>>> = (!url.is_postgres()).then(Arc::default);
+        let sqlite_writer: Option<Arc<Mutex<()>>> =
+            (!url.is_postgres()).then(|| Arc::new(Mutex::new(())));
         if let Some(writer) = &sqlite_writer {
             checkpoint::start(url.clone(), Arc::downgrade(writer));
         }
         let store = DieselStore {
             pool,
             sqlite_writer,
+            writer_wait: timeout,
         };
         check_schema(&store)?;
         Ok(store)
@@ -70,16 +76,23 @@ impl DieselStore {
         write: bool,
         f: impl FnOnce(&mut AnyConnection) -> scim_core::Result<T>,
     ) -> scim_core::Result<T> {
-        let _turn = self.writer_turn(write);
+        let _turn = self.writer_turn(write)?;
         let mut conn = self.conn()?;
         connection::transaction(&mut conn, write, None, f)
     }
 
-    /// On SQLite, a write waits for this process's previous writer (see `sqlite_writer`).
-    fn writer_turn(&self, write: bool) -> Option<MutexGuard<'_, ()>> {
-        let lock = self.sqlite_writer.as_ref().filter(|_| write)?;
-        // A writer that panicked left no state behind the lock: the database rolled it back.
-        Some(lock.lock().unwrap_or_else(PoisonError::into_inner))
+    /// On SQLite, a write waits for this process's previous writers (see `sqlite_writer`), as
+    /// long as it would wait for a connection; then it is 503, to retry, rather than a queue
+    /// that grows behind a writer holding the database (a CLI import, say).
+    fn writer_turn(&self, write: bool) -> scim_core::Result<Option<MutexGuard<'_, ()>>> {
+        let Some(lock) = self.sqlite_writer.as_ref().filter(|_| write) else {
+            return Ok(None);
+        };
+        lock.try_lock_for(self.writer_wait)
+            .map(Some)
+            .ok_or_else(|| {
+                scim_core::Error::Unavailable("the database is busy with other writes".into())
+            })
     }
 
     /// `run` for a tenant's data: writes hold the tenant's schema lock in shared mode.
@@ -89,7 +102,7 @@ impl DieselStore {
         write: bool,
         f: impl FnOnce(&mut AnyConnection) -> scim_core::Result<T>,
     ) -> scim_core::Result<T> {
-        let _turn = self.writer_turn(write);
+        let _turn = self.writer_turn(write)?;
         let mut conn = self.conn()?;
         connection::transaction(&mut conn, write, Some(tenant.as_str()), f)
     }

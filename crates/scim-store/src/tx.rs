@@ -58,8 +58,9 @@ pub(crate) fn unique_row<T>(rows: Vec<T>) -> Option<T> {
 /// A query with its page bounds written into the SQL. The count is a literal, not a bound
 /// parameter: SQLite reads a bound LIMIT's value when it plans, and so prepares the statement
 /// again each time one is bound, which made every list request parse its SQL twice. The
-/// count is a number the server checked (at most `maxResults`), so few distinct statements
-/// are cached; the offset, which varies freely, stays bound.
+/// literal is the count rounded up to a power of two (the caller drops the extra rows), so a
+/// client choosing every count from 1 to 1,000 still makes at most eleven statements of each
+/// query; the offset, which varies freely, stays bound.
 struct Bounded<Q> {
     query: Q,
     limit: i64,
@@ -86,7 +87,13 @@ where
         mut out: diesel::query_builder::AstPass<'_, 'b, crate::sql_filter::Db>,
     ) -> QueryResult<()> {
         self.query.walk_ast(out.reborrow())?;
-        out.push_sql(&format!(" LIMIT {}", self.limit));
+        let limit = self.limit.max(1);
+        let rounded = u64::try_from(limit)
+            .ok()
+            .and_then(u64::checked_next_power_of_two)
+            .and_then(|p| i64::try_from(p).ok())
+            .unwrap_or(limit);
+        out.push_sql(&format!(" LIMIT {rounded}"));
         if self.offset > 0 {
             out.push_sql(" OFFSET ");
             out.push_bind_param::<diesel::sql_types::BigInt, i64>(&self.offset)?;
@@ -710,8 +717,10 @@ impl Tx for DieselTx<'_> {
                     Some(a) => base().filter(a.clone()),
                     None => base(),
                 };
-                let rows: Vec<UserRow> = if limit == 0 {
-                    Vec::new()
+                // How far the page reaches: its rows, or on a deep page its ids (a row deleted
+                // between the two reads must not make the page look like the last one).
+                let (rows, extent): (Vec<UserRow>, usize) = if limit == 0 {
+                    (Vec::new(), 0)
                 } else {
                     let query = match &order {
                         Some(o) => page().order(o.clone()),
@@ -722,24 +731,28 @@ impl Tx for DieselTx<'_> {
                         None => page().order(($table::created.asc(), $table::id.asc())),
                     };
                     if offset == 0 {
-                        Bounded {
+                        let mut rows: Vec<UserRow> = Bounded {
                             query: query.select($columns),
                             limit,
                             offset,
                         }
                         .load(self.conn)
-                        .map_err(db)?
+                        .map_err(db)?;
+                        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+                        let extent = rows.len();
+                        (rows, extent)
                     } else {
                         // Deep pages skip their offset over ids alone, which the ordering
                         // index covers, and read only the page's rows: skipping whole rows
                         // read every skipped row from the table.
-                        let ids: Vec<String> = Bounded {
+                        let mut ids: Vec<String> = Bounded {
                             query: query.select($table::id),
                             limit,
                             offset,
                         }
                         .load(self.conn)
                         .map_err(db)?;
+                        ids.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
                         let mut rows: Vec<UserRow> = $table::table
                             .filter($table::tenant_id.eq(tenant))
                             .filter($table::id.eq_any(&ids))
@@ -752,12 +765,12 @@ impl Tx for DieselTx<'_> {
                             .map(|(i, id)| (id.as_str(), i))
                             .collect();
                         rows.sort_by_key(|r| place.get(r.id.as_str()).copied());
-                        rows
+                        (rows, ids.len())
                     }
                 };
                 // A page that is not full (and not past the end) already says how many match:
                 // lookups by a unique value never pay for a count.
-                let read = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+                let read = i64::try_from(extent).unwrap_or(i64::MAX);
                 let total: i64 = if !q.total {
                     0
                 } else if after.is_none() && read < limit && (offset == 0 || read > 0) {

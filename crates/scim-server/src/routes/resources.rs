@@ -326,16 +326,22 @@ pub async fn bulk<S: Store>(
     req: HttpRequest,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    let caller = Caller::of(&req, token::WRITE)?;
-    // The turn is taken before the body is parsed: a waiting request holds only its bytes.
-    let _turn = state
+    // Authenticated before waiting for a turn, so that requests without a valid token cannot
+    // queue ahead of a connector's; the turn is taken before the body is parsed, so a waiting
+    // request holds only its bytes, and it travels with the work (a request abandoned by its
+    // client still finishes before the next bulk starts).
+    auth::require(&state, &req, token::WRITE).await?;
+    let turn = state
         .bulk_turns
-        .acquire()
+        .clone()
+        .acquire_owned()
         .await
         .map_err(|_| ApiError::Cancelled)?;
+    let caller = Caller::of(&req, token::WRITE)?;
     let body = json_body(&req, &body)?;
     let limits = state.caps.bulk;
     let body = with_service(&state, caller, base_url(&req), move |s| {
+        let _turn = turn;
         scim_core::bulk::run(s, body, &limits)
     })
     .await?;

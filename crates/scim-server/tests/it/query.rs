@@ -288,6 +288,17 @@ fn metacharacters_match_literally(backend: Backend) {
         enc("userName eq \"a\\u0000b\"")
     ))
     .assert_error(400, Some("invalidFilter"));
+    // Values that are ids, not attributes: a member and an id in the path.
+    let g = s.create_group("nul-members", &[]);
+    s.req("PATCH", &format!("/Groups/{}", g["id"].as_str().unwrap()))
+        .json(
+            &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                      "Operations": [{"op": "add", "path": "members",
+                                      "value": [{"value": "a\u{0}"}]}]}),
+        )
+        .assert_error(400, Some("invalidValue"));
+    let r = s.get("/Users/a%00b");
+    assert!(matches!(r.status, 400 | 404), "{}", r.text);
 }
 
 fn group_filters_on_members(backend: Backend) {
