@@ -38,8 +38,9 @@ pub struct Config {
 impl Config {
     /// `bulk_concurrency` with 0 resolved for the configured database.
     pub fn bulk_turns(&self) -> usize {
+        let postgres = scim_store::DbUrl::parse(&self.database_url).is_ok_and(|u| u.is_postgres());
         match self.bulk_concurrency {
-            0 if self.database_url.starts_with("postgres") => 2,
+            0 if postgres => 2,
             0 => 1,
             n => n,
         }

@@ -9,7 +9,7 @@ use scim_core::resources::{ListRequest, Service};
 use scim_core::schema::{Registry, ResourceKind};
 use scim_core::store::Store;
 
-use crate::auth::{self, Caller};
+use crate::auth::{self, Caller, Principal};
 use crate::error::ApiError;
 use crate::request::{Params, base_url, header as header_of, json_body};
 use crate::response::{self, scim_json};
@@ -35,20 +35,30 @@ async fn with_service<S: Store, T: Send + 'static>(
     let state = state.clone();
     let result = web::block(move || {
         let principal = auth::resolve(&state, &caller)?;
-        let registry = state.registry_of(&principal)?;
-        let service = Service {
-            store: &state.store,
-            tenant: &principal.tenant,
-            registry: &registry,
-            clock: state.clock.as_ref(),
-            base_url: &base,
-            paging: state.caps.paging,
-            actor: &principal.actor,
-        };
-        op(&service)
+        operate(&state, &principal, &base, op)
     })
     .await?;
     Ok(result?)
+}
+
+/// A core operation for an already authenticated caller's tenant (blocking).
+fn operate<S: Store, T>(
+    state: &AppState<S>,
+    principal: &Principal,
+    base: &str,
+    op: impl FnOnce(&Service<'_, S>) -> scim_core::Result<T>,
+) -> scim_core::Result<T> {
+    let registry = state.registry_of(principal)?;
+    let service = Service {
+        store: &state.store,
+        tenant: &principal.tenant,
+        registry: &registry,
+        clock: state.clock.as_ref(),
+        base_url: base,
+        paging: state.caps.paging,
+        actor: &principal.actor,
+    };
+    op(&service)
 }
 
 /// `attributes` and `excludedAttributes` as sent; parsed inside the operation, against the
@@ -330,21 +340,24 @@ pub async fn bulk<S: Store>(
     // queue ahead of a connector's; the turn is taken before the body is parsed, so a waiting
     // request holds only its bytes, and it travels with the work (a request abandoned by its
     // client still finishes before the next bulk starts).
-    auth::require(&state, &req, token::WRITE).await?;
+    let principal = auth::require(&state, &req, token::WRITE).await?;
     let turn = state
         .bulk_turns
         .clone()
         .acquire_owned()
         .await
         .map_err(|_| ApiError::Cancelled)?;
-    let caller = Caller::of(&req, token::WRITE)?;
     let body = json_body(&req, &body)?;
     let limits = state.caps.bulk;
-    let body = with_service(&state, caller, base_url(&req), move |s| {
+    let base = base_url(&req);
+    let state = state.clone();
+    let body = web::block(move || {
         let _turn = turn;
-        scim_core::bulk::run(s, body, &limits)
+        operate(&state, &principal, &base, |s| {
+            scim_core::bulk::run(s, body, &limits)
+        })
     })
-    .await?;
+    .await??;
     Ok(scim_json(body))
 }
 

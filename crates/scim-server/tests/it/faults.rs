@@ -194,6 +194,11 @@ fn sigterm_turns_unready_then_drains_and_exits(backend: Backend) {
             .map_err(|e| e.to_string())
     });
     std::thread::sleep(Duration::from_millis(200));
+    // The drain is only shown if the bulk is still running when the signal comes.
+    assert!(
+        !bulk.is_finished(),
+        "the bulk ended before SIGTERM: make it larger"
+    );
     let term = std::process::Command::new("kill")
         .args(["-TERM", &p.child.id().to_string()])
         .status()
