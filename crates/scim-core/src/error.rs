@@ -64,6 +64,9 @@ pub enum Error {
     /// The request body is larger than the configured limit.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// The caller made more requests than its rate allows; it may retry after this long.
+    #[error("too many requests: retry after {} s", retry_after_secs(*.0))]
+    RateLimited(std::time::Duration),
     /// The endpoint or feature is not offered by this server.
     #[error("{0}")]
     NotImplemented(String),
@@ -154,6 +157,7 @@ impl Error {
             Error::Uniqueness(_) | Error::Conflict(_) => 409,
             Error::PreconditionFailed(_) => 412,
             Error::PayloadTooLarge(_) => 413,
+            Error::RateLimited(_) => 429,
             Error::NotImplemented(_) => 501,
             Error::Unavailable(_) => 503,
             Error::Internal(_) => 500,
@@ -191,9 +195,27 @@ impl Error {
     }
 }
 
+/// A wait as HTTP's `Retry-After` gives it: whole seconds, rounded up, at least 1.
+pub fn retry_after_secs(wait: std::time::Duration) -> u64 {
+    let whole = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    whole.max(1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_after_rounds_up_to_whole_seconds() {
+        use std::time::Duration;
+        assert_eq!(retry_after_secs(Duration::ZERO), 1);
+        assert_eq!(retry_after_secs(Duration::from_millis(1)), 1);
+        assert_eq!(retry_after_secs(Duration::from_secs(2)), 2);
+        assert_eq!(retry_after_secs(Duration::from_millis(2001)), 3);
+        let e = Error::RateLimited(Duration::from_millis(1500));
+        assert_eq!((e.status(), e.scim_type()), (429, None));
+        assert_eq!(e.detail(), "too many requests: retry after 2 s");
+    }
 
     #[test]
     fn statuses_and_types_follow_rfc_7644_3_12() {

@@ -36,7 +36,7 @@ pub fn export<S: Store>(
     out: impl Write,
 ) -> Result<u64> {
     let filter = filter
-        .map(|f| query::resolve_filter(service.registry, ResourceKind::User, f))
+        .map(|f| query::resolve_filter(service.registry, ResourceKind::User, f, &service.limits))
         .transpose()?;
     let io = |e: std::io::Error| Error::internal(e);
     let extensions = extension_columns(service.registry);

@@ -8,6 +8,7 @@ pub mod etag;
 pub mod export;
 pub mod extension;
 pub mod import;
+pub mod limits;
 pub mod message;
 pub mod password;
 pub mod patch;

@@ -300,9 +300,15 @@ impl Paging {
     }
 }
 
-/// Parses and resolves a filter for a resource type.
-pub fn resolve_filter(registry: &Registry, kind: ResourceKind, text: &str) -> Result<Expr> {
-    let filter = scim_filter_parser::parse_filter(text)
+/// Parses and resolves a filter for a resource type, within the request limits.
+pub fn resolve_filter(
+    registry: &Registry,
+    kind: ResourceKind,
+    text: &str,
+    limits: &crate::limits::Limits,
+) -> Result<Expr> {
+    limits.check_filter(text)?;
+    let filter = scim_filter_parser::parse_filter_with(text, limits.parser())
         .map_err(|e| Error::InvalidFilter(format!("invalid filter: {e}")))?;
     Resolver { registry, kind }.filter(&filter)
 }
@@ -743,7 +749,12 @@ mod tests {
     use crate::schema::ENTERPRISE_USER;
 
     fn user(f: &str) -> Result<Expr> {
-        resolve_filter(Registry::builtin(), ResourceKind::User, f)
+        resolve_filter(
+            Registry::builtin(),
+            ResourceKind::User,
+            f,
+            &crate::limits::Limits::default(),
+        )
     }
 
     fn s(v: &str) -> Operand {

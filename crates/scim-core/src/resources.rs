@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::discovery::LIST_RESPONSE;
 use crate::error::{Error, Result};
 use crate::etag;
+use crate::limits::Limits;
 use crate::password;
 use crate::patch::{self, MemberChange};
 use crate::projection::Projection;
@@ -78,11 +79,26 @@ pub struct Service<'a, S: Store> {
     pub base_url: &'a str,
     /// Paging limits.
     pub paging: Paging,
+    /// What one request may ask.
+    pub limits: Limits,
     /// Who is acting, for the audit trail: `token:<id>`, `jwt:<subject>` or `cli`.
     pub actor: &'a str,
 }
 
 impl<S: Store> Service<'_, S> {
+    /// Parses `attributes` and `excludedAttributes` against the tenant's schemas, within the
+    /// request limits.
+    pub fn projection(
+        &self,
+        attributes: Option<&str>,
+        excluded: Option<&str>,
+    ) -> Result<Projection> {
+        self.limits.check_attributes("attributes", attributes)?;
+        self.limits
+            .check_attributes("excludedAttributes", excluded)?;
+        Projection::parse(self.registry, attributes, excluded)
+    }
+
     /// RFC 7644 §3.3: creates a resource.
     pub fn create(&self, kind: ResourceKind, body: Value, proj: &Projection) -> Result<Output> {
         // Validation and password hashing (slow on purpose) happen before the transaction.
@@ -219,6 +235,7 @@ impl<S: Store> Service<'_, S> {
         proj: &Projection,
     ) -> Result<Output> {
         let ops = patch::parse(body)?;
+        self.limits.check_patch_operations(ops.len())?;
         self.write_retrying(if_match, |tx| {
             self.patch_in(tx, kind, id, &ops, if_match, proj)
         })
@@ -403,15 +420,14 @@ impl<S: Store> Service<'_, S> {
 
     /// RFC 7644 §3.4.2: lists resources as a ListResponse.
     pub fn list(&self, kind: ResourceKind, req: &ListRequest) -> Result<Value> {
-        let proj = Projection::parse(
-            self.registry,
+        let proj = self.projection(
             req.attributes.as_deref(),
             req.excluded_attributes.as_deref(),
         )?;
         let filter = req
             .filter
             .as_deref()
-            .map(|f| query::resolve_filter(self.registry, kind, f))
+            .map(|f| query::resolve_filter(self.registry, kind, f, &self.limits))
             .transpose()?;
         let sort = req
             .sort_by
@@ -538,8 +554,7 @@ impl<S: Store> Service<'_, S> {
                 "cursor paging is offered on /Users and /Groups, not across both".into(),
             ));
         }
-        let proj = Projection::parse(
-            self.registry,
+        let proj = self.projection(
             req.attributes.as_deref(),
             req.excluded_attributes.as_deref(),
         )?;
@@ -550,7 +565,7 @@ impl<S: Store> Service<'_, S> {
             let filter = req
                 .filter
                 .as_deref()
-                .map(|f| query::resolve_filter(self.registry, kind, f));
+                .map(|f| query::resolve_filter(self.registry, kind, f, &self.limits));
             let sort = req
                 .sort_by
                 .as_deref()

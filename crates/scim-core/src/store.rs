@@ -134,6 +134,28 @@ pub struct TokenRecord {
     pub revoked: Option<DateTime<Utc>>,
 }
 
+/// A store's connection pool at one moment.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolState {
+    /// Connections the pool may open.
+    pub max: u32,
+    /// Connections open now.
+    pub open: u32,
+    /// Open connections no request holds.
+    pub idle: u32,
+}
+
+/// How many resources of one type a tenant holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceTotal {
+    /// The tenant's name.
+    pub tenant: String,
+    /// `User` or `Group`.
+    pub resource_type: String,
+    /// How many.
+    pub count: i64,
+}
+
 /// A persistence backend.
 pub trait Store: Clone + Send + Sync + 'static {
     /// Runs `f` in a read transaction scoped to `tenant`.
@@ -151,6 +173,10 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> Result<T>;
     /// Checks that the database answers.
     fn ping(&self) -> Result<()>;
+    /// The connection pool's use now, for monitoring.
+    fn pool_state(&self) -> PoolState;
+    /// How many resources of each type every tenant holds, for monitoring.
+    fn resource_totals(&self) -> Result<Vec<ResourceTotal>>;
     /// Creates a tenant; a taken name gives `Error::Uniqueness`.
     fn create_tenant(&self, tenant: &Tenant) -> Result<()>;
     /// Every tenant, by name.

@@ -460,6 +460,16 @@ mod tests {
         resource(Registry::builtin(), ResourceKind::User, body, None)
     }
 
+    /// A decimal is stored as JSON text and must read back bit for bit. serde_json's default
+    /// float parsing read this one back one ulp off; scim-core enables `float_roundtrip`
+    /// (found by tests/patch_properties.rs, on a tenant extension's decimal attribute).
+    #[test]
+    fn a_decimal_reads_back_from_its_json_text_bit_for_bit() {
+        let stored = json!({"ratio": -7.400661784774998e-47});
+        let text = serde_json::to_string(&stored).unwrap();
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), stored);
+    }
+
     #[test]
     fn normalises_names_drops_read_only_and_nulls() {
         let v = user(json!({

@@ -6,11 +6,11 @@ use diesel::prelude::*;
 use scim_core::Error;
 use scim_core::render::timestamp;
 use scim_core::resource::TenantId;
-use scim_core::store::{Credential, Tenant, TokenRecord};
+use scim_core::store::{Credential, ResourceTotal, Tenant, TokenRecord};
 
 use crate::connection::AnyConnection;
 use crate::error::{db, unique};
-use crate::schema::{tenants, tokens};
+use crate::schema::{resource_counts, tenants, tokens};
 
 fn parse_time(s: &str) -> Result<DateTime<Utc>, Error> {
     DateTime::parse_from_rfc3339(s)
@@ -48,6 +48,38 @@ pub fn tenants(conn: &mut AnyConnection) -> Result<Vec<Tenant>, Error> {
         .load(conn)
         .map_err(db)?;
     rows.into_iter().map(tenant_of).collect()
+}
+
+/// Every tenant's kept counts, summed over their shards, by tenant name and type.
+pub fn resource_totals(conn: &mut AnyConnection) -> Result<Vec<ResourceTotal>, Error> {
+    let names: std::collections::HashMap<String, String> = tenants::table
+        .select((tenants::id, tenants::name))
+        .load::<(String, String)>(conn)
+        .map_err(db)?
+        .into_iter()
+        .collect();
+    let rows: Vec<(String, String, i64)> = resource_counts::table
+        .select((
+            resource_counts::tenant_id,
+            resource_counts::resource_type,
+            resource_counts::n,
+        ))
+        .load(conn)
+        .map_err(db)?;
+    let mut totals = std::collections::BTreeMap::<(String, String), i64>::new();
+    for (tenant, resource_type, n) in rows {
+        if let Some(name) = names.get(&tenant) {
+            *totals.entry((name.clone(), resource_type)).or_default() += n;
+        }
+    }
+    Ok(totals
+        .into_iter()
+        .map(|((tenant, resource_type), count)| ResourceTotal {
+            tenant,
+            resource_type,
+            count,
+        })
+        .collect())
 }
 
 /// The tenant of that name.

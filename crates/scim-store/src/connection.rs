@@ -81,15 +81,17 @@ impl DbUrl {
             DbUrl::Postgres(url) => Ok(AnyConnection::Postgres(PgConnection::establish(url)?)),
             DbUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)?;
-                // WAL lets readers run beside the writer; NORMAL sync in WAL mode loses no
-                // committed transaction on a process crash. busy_timeout makes concurrent
+                // WAL lets readers run beside the writer. FULL sync fsyncs the WAL at every
+                // commit, so a transaction answered 2xx survives a power loss too (NORMAL
+                // survives only a process crash); writes are batched, so it costs little
+                // (README, "Performance"). busy_timeout makes concurrent
                 // writers queue instead of failing. LIKE must be case-sensitive: folding is
                 // done explicitly, and case-exact attributes must match exactly. Checkpoints
                 // run in the background (`checkpoint`); a commit checkpoints by itself only
                 // past 10,000 pages (40 MB) of WAL, should the background fall behind.
                 conn.batch_execute(
                     "PRAGMA journal_mode = WAL;
-                     PRAGMA synchronous = NORMAL;
+                     PRAGMA synchronous = FULL;
                      PRAGMA busy_timeout = 10000;
                      PRAGMA foreign_keys = ON;
                      PRAGMA case_sensitive_like = ON;

@@ -18,7 +18,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use scim_core::resource::TenantId;
 use scim_core::schema::{ResourceKind, Schema};
-use scim_core::store::{Author, Credential, Store, Tenant, TokenRecord, Tx};
+use scim_core::store::{
+    Author, Credential, PoolState, ResourceTotal, Store, Tenant, TokenRecord, Tx,
+};
 
 pub use connection::{AnyConnection, DbUrl, Pool};
 pub use error::Error;
@@ -159,6 +161,19 @@ impl Store for DieselStore {
     fn ping(&self) -> scim_core::Result<()> {
         use diesel::r2d2::R2D2Connection;
         self.conn()?.ping().map_err(|e| Error::Diesel(e).into())
+    }
+
+    fn pool_state(&self) -> PoolState {
+        let state = self.pool.state();
+        PoolState {
+            max: self.pool.max_size(),
+            open: state.connections,
+            idle: state.idle_connections,
+        }
+    }
+
+    fn resource_totals(&self) -> scim_core::Result<Vec<ResourceTotal>> {
+        self.run(false, admin::resource_totals)
     }
 
     fn create_tenant(&self, tenant: &Tenant) -> scim_core::Result<()> {
