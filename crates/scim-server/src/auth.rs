@@ -105,6 +105,12 @@ pub fn resolve<S: Store>(state: &AppState<S>, caller: &Caller) -> scim_core::Res
             "this token lacks the '{scope}' scope"
         )));
     }
+    if let Some(limiter) = &state.rate_limiter {
+        let caller = format!("{}/{}", principal.tenant.as_str(), principal.actor);
+        limiter
+            .admit(&caller, std::time::Instant::now())
+            .map_err(Error::RateLimited)?;
+    }
     Ok(principal)
 }
 

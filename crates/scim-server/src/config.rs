@@ -1,6 +1,10 @@
-//! Server configuration, read from flags and environment by the CLI (see `main.rs`).
+//! Server configuration, read from flags, environment and a settings file by the CLI (see
+//! `main.rs` and `config_file.rs`).
 
 use std::fmt;
+use std::path::PathBuf;
+
+use scim_core::limits::Limits;
 
 /// What `run` needs to serve.
 #[derive(Clone)]
@@ -33,6 +37,33 @@ pub struct Config {
     pub shutdown_grace_secs: u64,
     /// JWT bearer tokens, when configured (opaque tokens work either way).
     pub jwt: Option<crate::jwt::JwtConfig>,
+    /// What one request may ask (filter length and depth, PATCH operations, attribute lists).
+    pub limits: Limits,
+    /// Requests per token and second.
+    pub rate_limit: RateLimit,
+    /// HTTPS instead of HTTP, when set.
+    pub tls: Option<Tls>,
+    /// Where `/metrics` is served; nowhere when unset.
+    pub metrics_listen: Option<String>,
+}
+
+/// Per-token request rate, per process: a token bucket that holds `burst` requests and
+/// refills at `per_second`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests per second; 0 means no limit.
+    pub per_second: u32,
+    /// Requests allowed at once after a pause; 0 means `per_second`.
+    pub burst: u32,
+}
+
+/// The PEM files of an HTTPS listener.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tls {
+    /// The certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// Its private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
 }
 
 impl Config {
@@ -62,6 +93,10 @@ impl Default for Config {
             bulk_concurrency: 0,
             shutdown_grace_secs: 5,
             jwt: None,
+            limits: Limits::default(),
+            rate_limit: RateLimit::default(),
+            tls: None,
+            metrics_listen: None,
         }
     }
 }
@@ -88,6 +123,10 @@ impl fmt::Debug for Config {
             .field("bulk_concurrency", &self.bulk_concurrency)
             .field("shutdown_grace_secs", &self.shutdown_grace_secs)
             .field("jwt", &self.jwt)
+            .field("limits", &self.limits)
+            .field("rate_limit", &self.rate_limit)
+            .field("tls", &self.tls)
+            .field("metrics_listen", &self.metrics_listen)
             .finish()
     }
 }

@@ -73,7 +73,10 @@ impl ResponseError for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             resp.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"scim\""));
         }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if let ApiError::Scim(scim_core::Error::RateLimited(wait)) = self {
+            let secs = scim_core::error::retry_after_secs(*wait);
+            resp.insert_header((header::RETRY_AFTER, secs.to_string()));
+        } else if status == StatusCode::SERVICE_UNAVAILABLE {
             resp.insert_header((header::RETRY_AFTER, "1"));
         }
         resp.body(body(status.as_u16(), scim_type, &detail).to_string())

@@ -2,12 +2,17 @@
 
 pub mod auth;
 pub mod config;
+pub mod config_file;
 pub mod error;
 pub mod jwt;
+pub mod metrics;
+mod openapi;
+pub mod rate_limit;
 mod request;
 mod response;
 mod routes;
 pub mod state;
+mod tls;
 pub mod token;
 
 use std::net::TcpListener;
@@ -101,22 +106,45 @@ pub fn serve<S: Store>(
             },
         },
         jwt: config.jwt.clone(),
+        limits: config.limits,
+        rate_limiter: rate_limit::RateLimiter::new(config.rate_limit),
+        metrics: metrics::Metrics::default(),
         bulk_turns: Arc::new(tokio::sync::Semaphore::new(config.bulk_turns())),
         draining: std::sync::atomic::AtomicBool::new(false),
         registries: std::sync::Mutex::default(),
     });
     let max_body = config.max_body_bytes;
     let drain = state.clone();
+    let metrics_listener = config
+        .metrics_listen
+        .as_deref()
+        .map(TcpListener::bind)
+        .transpose()?;
+    let metrics_port = MetricsPort(
+        metrics_listener
+            .as_ref()
+            .map(TcpListener::local_addr)
+            .transpose()?
+            .map(|a| a.port()),
+    );
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(metrics_port)
             .app_data(web::PayloadConfig::new(max_body))
             .wrap(ErrorHandlers::new().default_handler(error::framework_errors))
-            .wrap(from_fn(log_request))
+            .wrap(from_fn(split_listeners))
+            .wrap(from_fn(log_request::<S>))
             .configure(routes::configure::<S>)
     })
-    .listen(listener)?
     .disable_signals();
+    server = match &config.tls {
+        Some(tls) => server.listen_rustls_0_23(listener, tls::server_config(tls)?)?,
+        None => server.listen(listener)?,
+    };
+    if let Some(l) = metrics_listener {
+        server = server.listen(l)?;
+    }
     if config.workers > 0 {
         server = server.workers(config.workers);
     }
@@ -160,6 +188,25 @@ async fn stop_signal() {
     }
 }
 
+/// The port of the `--metrics-listen` listener, if any.
+#[derive(Debug, Clone, Copy)]
+struct MetricsPort(Option<u16>);
+
+/// The metrics listener serves `/metrics` and nothing else, and the API listener never serves
+/// it: it is unauthenticated, for a scraper on a private network.
+async fn split_listeners(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let metrics_port = req.app_data::<MetricsPort>().and_then(|p| p.0);
+    let on_metrics_listener = metrics_port == Some(req.app_config().local_addr().port());
+    if on_metrics_listener != (req.path() == "/metrics") {
+        let missing = error::ApiError::from(scim_core::Error::NotFound("no such endpoint".into()));
+        return Ok(req.error_response(missing));
+    }
+    Ok(next.call(req).await?.map_into_boxed_body())
+}
+
 /// The header that names a request in the logs of the client, proxies and this server.
 const REQUEST_ID: &str = "x-request-id";
 
@@ -190,7 +237,7 @@ fn new_request_id() -> String {
 /// or tokens). The request id is the client's `X-Request-Id` when it is a plausible one (a
 /// proxy or IdP connector may have set it, and then both logs name the same request), else a
 /// new one; either way the response carries it back.
-async fn log_request(
+async fn log_request<S: Store>(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
@@ -220,12 +267,32 @@ async fn log_request(
             value,
         );
     }
+    let took = start.elapsed();
+    let status = res.status().as_u16();
+    if let Some(state) = res.request().app_data::<web::Data<AppState<S>>>() {
+        state
+            .metrics
+            .observe(method.as_str(), &route_of(res.request()), status, took);
+    }
     span.in_scope(|| {
         tracing::info!(
-            status = res.status().as_u16(),
-            micros = u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX),
+            status,
+            micros = u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
             "request"
         );
     });
     Ok(res)
+}
+
+/// The route a request matched, as a metrics label: the router's pattern with the resource
+/// type filled in (`/scim/v2/Users/{id}`); `unmatched` for paths no route serves, whose
+/// variety is the client's to choose.
+fn route_of(req: &actix_web::HttpRequest) -> String {
+    match req.match_pattern() {
+        Some(pattern) => match req.match_info().get("kind") {
+            Some(kind) => pattern.replace("{kind:Users|Groups}", kind),
+            None => pattern,
+        },
+        None => "unmatched".to_owned(),
+    }
 }

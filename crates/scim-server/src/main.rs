@@ -4,10 +4,12 @@
 use std::net::TcpListener;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use scim_core::clock::{Clock, SystemClock};
+use scim_core::limits::Limits;
 use scim_core::resource::TenantId;
 use scim_core::store::{Store, Tenant};
+use scim_server::config::{RateLimit, Tls};
 use scim_server::{Config, token};
 
 /// mimalloc instead of the system allocator, for Rust and (feature `override`) for the bundled
@@ -20,23 +22,93 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser)]
 #[command(name = "scim-server", version, about = "SCIM 2.0 provisioning server")]
 struct Cli {
+    /// Settings file (TOML, one key per flag: `pool_size = 32`). Environment variables and
+    /// flags override it.
+    #[arg(long, global = true, env = "SCIM_CONFIG")]
+    config: Option<std::path::PathBuf>,
+    /// Address to serve on.
+    #[arg(
+        long,
+        global = true,
+        env = "SCIM_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
+    listen: String,
     /// Database: sqlite://PATH or postgres://...
     #[arg(
         long,
         global = true,
         env = "DATABASE_URL",
-        default_value = "sqlite://scim.db"
+        default_value = "sqlite://scim.db",
+        hide_env_values = true
     )]
     database_url: String,
+    /// The first token of a fresh database (random and printed once when unset).
+    #[arg(
+        long,
+        global = true,
+        env = "SCIM_BOOTSTRAP_TOKEN",
+        hide_env_values = true
+    )]
+    bootstrap_token: Option<String>,
+    /// Log lines as text or json.
+    #[arg(long, global = true, env = "SCIM_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], ignore_case = true)]
+    log_format: String,
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
+    #[arg(long, global = true, env = "SCIM_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, global = true, env = "SCIM_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<std::path::PathBuf>,
+    /// Serve GET /metrics (Prometheus text format, no authentication) on this address only.
+    #[arg(long, global = true, env = "SCIM_METRICS_LISTEN")]
+    metrics_listen: Option<String>,
+    /// HTTP worker threads; 0: one per core.
+    #[arg(long, global = true, env = "SCIM_WORKERS", default_value_t = 0)]
+    workers: usize,
     /// Largest request body accepted, in bytes (larger ones get 413).
     #[arg(long, global = true, env = "SCIM_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
     max_body_bytes: usize,
     /// Database connections per process.
     #[arg(long, global = true, env = "SCIM_POOL_SIZE", default_value_t = 16)]
     pool_size: u32,
+    /// Seconds a request waits for a database connection before it gets 503.
+    #[arg(
+        long,
+        global = true,
+        env = "SCIM_POOL_TIMEOUT_SECS",
+        default_value_t = 5
+    )]
+    pool_timeout_secs: u64,
+    /// Page size when a list request gives no count.
+    #[arg(long, global = true, env = "SCIM_DEFAULT_COUNT", default_value_t = 100)]
+    default_count: u64,
     /// Largest page a list request returns (`filter.maxResults`).
     #[arg(long, global = true, env = "SCIM_MAX_RESULTS", default_value_t = 1000)]
     max_results: u64,
+    /// Longest filter accepted, in bytes.
+    #[arg(long, global = true, env = "SCIM_MAX_FILTER_LENGTH", default_value_t = Limits::default().filter_length)]
+    max_filter_length: usize,
+    /// Deepest nesting of parentheses and brackets in a filter.
+    #[arg(long, global = true, env = "SCIM_MAX_FILTER_DEPTH", default_value_t = Limits::default().filter_depth)]
+    max_filter_depth: usize,
+    /// Most operations in one PATCH request.
+    #[arg(long, global = true, env = "SCIM_MAX_PATCH_OPERATIONS", default_value_t = Limits::default().patch_operations)]
+    max_patch_operations: usize,
+    /// Most names in one attributes or excludedAttributes list.
+    #[arg(long, global = true, env = "SCIM_MAX_ATTRIBUTES", default_value_t = Limits::default().attributes)]
+    max_attributes: usize,
+    /// Requests per second each token may make, per process (429 above it); 0: no limit.
+    #[arg(long, global = true, env = "SCIM_RATE_LIMIT", default_value_t = 0)]
+    rate_limit: u32,
+    /// Requests a token may make at once above its rate, after a pause; 0: the rate.
+    #[arg(
+        long,
+        global = true,
+        env = "SCIM_RATE_LIMIT_BURST",
+        default_value_t = 0
+    )]
+    rate_limit_burst: u32,
     /// Accept HS256 JWTs signed with this shared secret.
     #[arg(
         long,
@@ -106,11 +178,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the SCIM API (the default).
-    Serve {
-        /// Address to listen on.
-        #[arg(long, env = "SCIM_LISTEN", default_value = "127.0.0.1:8080")]
-        listen: String,
-    },
+    Serve,
     /// Run pending database migrations and exit.
     Migrate,
     /// Manage tenants.
@@ -229,9 +297,11 @@ enum TokenCommand {
 }
 
 fn main() -> ExitCode {
-    init_logging();
-    let cli = Cli::parse();
-    match execute(cli) {
+    let result = parse_cli().and_then(|cli| {
+        init_logging(&cli.log_format);
+        execute(cli)
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e}");
@@ -240,13 +310,33 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
+/// Flags, then environment variables, then the `--config` file, then defaults: the file's
+/// settings are parsed as flags in front of the real ones, for the settings that neither the
+/// command line nor the environment gave.
+fn parse_cli() -> Result<Cli, BoxError> {
+    let command = Cli::command();
+    let matches = command.clone().get_matches();
+    let Some(path) = matches.get_one::<std::path::PathBuf>("config") else {
+        return Ok(Cli::from_arg_matches(&matches)?);
+    };
+    let from_file = scim_server::config_file::flags(path, &command, &matches)?;
+    let mut args = std::env::args_os();
+    let argv: Vec<std::ffi::OsString> = args
+        .next()
+        .into_iter()
+        .chain(from_file.into_iter().map(Into::into))
+        .chain(args)
+        .collect();
+    Ok(Cli::from_arg_matches(&command.get_matches_from(argv))?)
+}
+
+fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
-    if std::env::var("SCIM_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json")) {
+    if format.eq_ignore_ascii_case("json") {
         builder.json().init();
     } else {
         builder.init();
@@ -282,22 +372,35 @@ fn execute(cli: Cli) -> Result<(), BoxError> {
     let config = Config {
         jwt,
         database_url: cli.database_url,
-        bootstrap_token: std::env::var("SCIM_BOOTSTRAP_TOKEN")
-            .ok()
-            .filter(|t| !t.is_empty()),
+        bootstrap_token: cli.bootstrap_token.filter(|t| !t.is_empty()),
         max_body_bytes: cli.max_body_bytes,
         pool_size: cli.pool_size,
+        pool_timeout_secs: cli.pool_timeout_secs,
+        default_count: cli.default_count,
         max_results: cli.max_results,
+        workers: cli.workers,
         bulk_max_operations: cli.bulk_max_operations,
         bulk_concurrency: cli.bulk_concurrency,
         shutdown_grace_secs: cli.shutdown_grace_secs,
-        ..Config::default()
+        limits: Limits {
+            filter_length: cli.max_filter_length,
+            filter_depth: cli.max_filter_depth,
+            patch_operations: cli.max_patch_operations,
+            attributes: cli.max_attributes,
+        },
+        rate_limit: RateLimit {
+            per_second: cli.rate_limit,
+            burst: cli.rate_limit_burst,
+        },
+        tls: cli
+            .tls_cert
+            .zip(cli.tls_key)
+            .map(|(cert, key)| Tls { cert, key }),
+        metrics_listen: cli.metrics_listen,
     };
-    let command = cli.command.unwrap_or(Command::Serve {
-        listen: std::env::var("SCIM_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".into()),
-    });
+    let command = cli.command.unwrap_or(Command::Serve);
     match command {
-        Command::Serve { listen } => serve(&listen, config),
+        Command::Serve => serve(&cli.listen, config),
         Command::Migrate => {
             scim_server::open_store(&config)?;
             println!("migrations applied");
@@ -430,6 +533,7 @@ fn with_service<S: Store, T>(
         clock: &SystemClock,
         base_url,
         paging: scim_core::query::Paging::default(),
+        limits: scim_core::limits::Limits::default(),
         actor: "cli",
     };
     Ok(f(&service)?)

@@ -20,6 +20,12 @@ pub struct AppState<S> {
     pub clock: Arc<dyn Clock>,
     /// What the server supports, for discovery and paging.
     pub caps: Capabilities,
+    /// What one request may ask.
+    pub limits: scim_core::limits::Limits,
+    /// Per-token request rates, when limited.
+    pub rate_limiter: Option<crate::rate_limit::RateLimiter>,
+    /// Request counts and latencies for `/metrics`.
+    pub metrics: crate::metrics::Metrics,
     /// JWT verification, when configured.
     pub jwt: Option<crate::jwt::JwtConfig>,
     /// Set on SIGTERM or SIGINT: `/readyz` then answers 503 until the server stops.

@@ -22,3 +22,13 @@ pub async fn readyz<S: Store>(state: web::Data<AppState<S>>) -> Result<HttpRespo
     web::block(move || store.ping()).await??;
     Ok(HttpResponse::Ok().json(serde_json::json!({"status": "ready"})))
 }
+
+/// `GET /metrics`, on the `--metrics-listen` address only (see `split_listeners`).
+pub async fn metrics<S: Store>(state: web::Data<AppState<S>>) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let totals = web::block(move || store.resource_totals()).await??;
+    let text = state.metrics.render(state.store.pool_state(), &totals);
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(text))
+}

@@ -6,7 +6,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use scim_core::Error;
 use scim_core::projection::Projection;
 use scim_core::resources::{ListRequest, Service};
-use scim_core::schema::{Registry, ResourceKind};
+use scim_core::schema::ResourceKind;
 use scim_core::store::Store;
 
 use crate::auth::{self, Caller, Principal};
@@ -56,6 +56,7 @@ fn operate<S: Store, T>(
         clock: state.clock.as_ref(),
         base_url: base,
         paging: state.caps.paging,
+        limits: state.limits,
         actor: &principal.actor,
     };
     op(&service)
@@ -84,12 +85,8 @@ impl Wanted {
         }
     }
 
-    fn parse(&self, registry: &Registry) -> scim_core::Result<Projection> {
-        Projection::parse(
-            registry,
-            self.attributes.as_deref(),
-            self.excluded.as_deref(),
-        )
+    fn parse<S: Store>(&self, service: &Service<'_, S>) -> scim_core::Result<Projection> {
+        service.projection(self.attributes.as_deref(), self.excluded.as_deref())
     }
 }
 
@@ -105,7 +102,7 @@ pub async fn create<S: Store>(
     let body = json_body(&req, &body)?;
     let wanted = Wanted::of(&Params::of(&req)?);
     let out = with_service(&state, caller, base_url(&req), move |s| {
-        s.create(kind, body, &wanted.parse(s.registry)?)
+        s.create(kind, body, &wanted.parse(s)?)
     })
     .await?;
     Ok(response::resource(StatusCode::CREATED, out))
@@ -122,7 +119,7 @@ pub async fn get<S: Store>(
     let caller = Caller::of(&req, token::READ)?;
     let wanted = Wanted::of(&Params::of(&req)?);
     let out = with_service(&state, caller, base_url(&req), move |s| {
-        s.get(kind, &id, &wanted.parse(s.registry)?)
+        s.get(kind, &id, &wanted.parse(s)?)
     })
     .await?;
     if let Some(tags) = header_of(&req, header::IF_NONE_MATCH)
@@ -152,13 +149,7 @@ pub async fn replace<S: Store>(
     let wanted = Wanted::of(&Params::of(&req)?);
     let if_match = header_of(&req, header::IF_MATCH).map(str::to_owned);
     let out = with_service(&state, caller, base_url(&req), move |s| {
-        s.replace(
-            kind,
-            &id,
-            body,
-            if_match.as_deref(),
-            &wanted.parse(s.registry)?,
-        )
+        s.replace(kind, &id, body, if_match.as_deref(), &wanted.parse(s)?)
     })
     .await?;
     Ok(response::resource(StatusCode::OK, out))
@@ -200,13 +191,7 @@ pub async fn patch<S: Store>(
     };
     let if_match = header_of(&req, header::IF_MATCH).map(str::to_owned);
     let out = with_service(&state, caller, base_url(&req), move |s| {
-        s.patch(
-            kind,
-            &id,
-            body,
-            if_match.as_deref(),
-            &wanted.parse(s.registry)?,
-        )
+        s.patch(kind, &id, body, if_match.as_deref(), &wanted.parse(s)?)
     })
     .await?;
     if minimal {

@@ -156,6 +156,7 @@ impl Server {
     pub fn with_config(db: Database, config: Config) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
+        let config_tls = config.tls.is_some();
         let (tx, rx) = mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {
@@ -167,11 +168,15 @@ impl Server {
         let handle = rx
             .recv_timeout(Duration::from_secs(60))
             .expect("server started");
-        let agent = ureq::AgentBuilder::new()
-            .timeout(Duration::from_secs(30))
-            .build();
+        let mut agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(30));
+        let mut scheme = "http";
+        if config_tls {
+            agent = agent.tls_config(trusting_test_ca());
+            scheme = "https";
+        }
+        let agent = agent.build();
         Server {
-            base: format!("http://127.0.0.1:{port}"),
+            base: format!("{scheme}://127.0.0.1:{port}"),
             db,
             handle: Some(handle),
             thread: Some(thread),
@@ -352,15 +357,15 @@ impl Process {
     /// The server binary on `url` (bootstrapped with the test token if the database is new),
     /// with extra environment; returns once it answers.
     pub fn start(url: &str, env: &[(&str, &str)]) -> Process {
-        // Bind, read the port, release it, and hand it to the child: the race with another
-        // bind in between is harmless on loopback in a test run.
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        Process::start_with(url, env, &[])
+    }
+
+    /// `start` with extra command line arguments after `serve --listen ADDR`.
+    pub fn start_with(url: &str, env: &[(&str, &str)], args: &[&str]) -> Process {
+        let port = free_port();
         let child = std::process::Command::new(env!("CARGO_BIN_EXE_scim-server"))
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(args)
             .env("DATABASE_URL", url)
             .env("SCIM_BOOTSTRAP_TOKEN", TOKEN)
             .env("RUST_LOG", "warn")
@@ -461,4 +466,39 @@ pub fn user_ids(s: &Server, names: impl IntoIterator<Item = String>) -> Vec<Stri
         .into_iter()
         .map(|n| s.create_user(&n)["id"].as_str().unwrap().to_owned())
         .collect()
+}
+
+/// The test TLS certificate and key (`keys/README.md`).
+pub fn test_tls() -> scim_server::config::Tls {
+    let keys = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/keys");
+    scim_server::config::Tls {
+        cert: keys.join("tls-cert.pem"),
+        key: keys.join("tls-key.pem"),
+    }
+}
+
+/// A client configuration that trusts the test CA, and nothing else.
+pub fn trusting_test_ca() -> std::sync::Arc<rustls::ClientConfig> {
+    use rustls::pki_types::CertificateDer;
+    use rustls::pki_types::pem::PemObject;
+    let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/keys/tls-ca.pem");
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    std::sync::Arc::new(
+        rustls::ClientConfig::builder()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+/// A free port on loopback, released for the caller to bind (the race with another bind in
+/// between is harmless in a test run).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

@@ -22,6 +22,8 @@ mod faults;
 mod groups;
 mod jwt;
 mod lifecycle;
+mod openapi;
+mod operations;
 mod paging;
 mod patch;
 mod query;

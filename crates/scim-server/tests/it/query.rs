@@ -254,6 +254,13 @@ fn metacharacters_match_literally(backend: Backend) {
     assert_eq!(names(&s, "title co \"'\""), Vec::<String>::new());
     assert_eq!(names(&s, "title eq \"x' OR '1'='1\""), Vec::<String>::new());
     assert_eq!(names(&s, "title co \"\\\\\""), Vec::<String>::new());
+    // A backslash is data too, never a LIKE escape: `\_` matches a backslash before an
+    // underscore, not any underscore.
+    s.create_user("x\\_y%z");
+    assert_eq!(names(&s, "userName co \"\\\\_\""), ["x\\_y%z"]);
+    assert_eq!(names(&s, "userName co \"\\\\%\""), Vec::<String>::new());
+    assert_eq!(names(&s, "userName sw \"x\\\\\""), ["x\\_y%z"]);
+    assert_eq!(names(&s, "userName ew \"_y%z\""), ["x\\_y%z"]);
     // NUL is refused in what is written and in filters alike (PostgreSQL text cannot hold it),
     // with a SCIM error, and nothing is written.
     let users = s.get("/Users?count=0").body["totalResults"].clone();
