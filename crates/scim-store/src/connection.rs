@@ -83,8 +83,9 @@ impl DbUrl {
                 let mut conn = SqliteConnection::establish(path)?;
                 // WAL lets readers run beside the writer. FULL sync fsyncs the WAL at every
                 // commit, so a transaction answered 2xx survives a power loss too (NORMAL
-                // survives only a process crash); writes are batched, so it costs little
-                // (README, "Performance"). busy_timeout makes concurrent
+                // survives only a process crash); it costs about a quarter of single-POST
+                // throughput and nothing measurable in /Bulk (README, "Faults"). busy_timeout
+                // makes concurrent
                 // writers queue instead of failing. LIKE must be case-sensitive: folding is
                 // done explicitly, and case-exact attributes must match exactly. Checkpoints
                 // run in the background (`checkpoint`); a commit checkpoints by itself only
