@@ -326,6 +326,20 @@ fn the_request_span_names_the_auth_method_and_actor(backend: Backend) {
         ureq::Error::Status(401, resp) => assert!(resp.header("X-Request-Id").is_some()),
         other => panic!("{other:?}"),
     }
+    // Bodies are never logged, so neither is a password in one.
+    let created = ureq::post(&format!("{base}/scim/v2/Users"))
+        .set("Authorization", &format!("Bearer {secret}"))
+        .set("Content-Type", "application/scim+json")
+        .send_string(
+            &serde_json::json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": "logged-joiner",
+                "password": "Pw-never-in-a-log-7",
+            })
+            .to_string(),
+        )
+        .unwrap();
+    assert_eq!(created.status(), 201);
     child.kill().unwrap();
     let out = child.wait_with_output().unwrap();
     let log = String::from_utf8(out.stderr).unwrap();
@@ -341,9 +355,20 @@ fn the_request_span_names_the_auth_method_and_actor(backend: Backend) {
             .as_str()
             .is_some_and(|t| !t.is_empty())
     );
+    assert_eq!(line["span"]["method"], "GET", "{line}");
     assert_eq!(line["fields"]["status"], 200, "{line}");
+    assert!(line["fields"]["micros"].is_u64(), "{line}");
     assert_eq!(line["span"]["request_id"], request_id.as_str(), "{line}");
     assert!(!log.contains(&secret), "the token leaked into the log");
+    assert!(log.contains("\"status\":201"), "{log}");
+    assert!(
+        !log.contains("Pw-never-in-a-log-7"),
+        "a password leaked into the log"
+    );
+    assert!(
+        !log.contains("logged-joiner"),
+        "a request body leaked into the log"
+    );
 }
 
 crate::backends!(
