@@ -73,14 +73,29 @@ mod tests {
             .arg(Arg::new("database_url").long("database-url"))
     }
 
-    fn file(text: &str) -> std::path::PathBuf {
-        let path = std::env::temp_dir().join(format!(
-            "scim-config-{}-{}.toml",
-            std::process::id(),
-            text.len()
-        ));
+    /// A settings file in the temporary directory, removed when dropped.
+    struct File(std::path::PathBuf);
+
+    impl std::ops::Deref for File {
+        type Target = std::path::Path;
+        fn deref(&self) -> &std::path::Path {
+            &self.0
+        }
+    }
+
+    impl Drop for File {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    fn file(text: &str) -> File {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("scim-config-{}-{n}.toml", std::process::id()));
         std::fs::write(&path, text).unwrap();
-        path
+        File(path)
     }
 
     #[test]
