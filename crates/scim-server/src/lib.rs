@@ -120,17 +120,16 @@ pub fn serve<S: Store>(
         .as_deref()
         .map(TcpListener::bind)
         .transpose()?;
-    let metrics_port = MetricsPort(
+    let metrics_addr = MetricsAddr(
         metrics_listener
             .as_ref()
             .map(TcpListener::local_addr)
-            .transpose()?
-            .map(|a| a.port()),
+            .transpose()?,
     );
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .app_data(metrics_port)
+            .app_data(metrics_addr)
             .app_data(web::PayloadConfig::new(max_body))
             .wrap(ErrorHandlers::new().default_handler(error::framework_errors))
             .wrap(from_fn(split_listeners))
@@ -188,19 +187,33 @@ async fn stop_signal() {
     }
 }
 
-/// The port of the `--metrics-listen` listener, if any.
+/// The address of the `--metrics-listen` listener, if any.
 #[derive(Debug, Clone, Copy)]
-struct MetricsPort(Option<u16>);
+struct MetricsAddr(Option<std::net::SocketAddr>);
+
+impl MetricsAddr {
+    /// Whether a connection to `local` came in on the metrics listener. A listener bound to
+    /// every interface sees connections on concrete addresses, so its port alone decides.
+    fn accepted(self, local: std::net::SocketAddr) -> bool {
+        self.0.is_some_and(|m| {
+            m.port() == local.port() && (m.ip().is_unspecified() || m.ip() == local.ip())
+        })
+    }
+}
 
 /// The metrics listener serves `/metrics` and nothing else, and the API listener never serves
-/// it: it is unauthenticated, for a scraper on a private network.
+/// it: it is unauthenticated, for a scraper on a private network. The path compared is the one
+/// the router matches, percent-decoded, so `/%6Detrics` is `/metrics` here too.
 async fn split_listeners(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
-    let metrics_port = req.app_data::<MetricsPort>().and_then(|p| p.0);
-    let on_metrics_listener = metrics_port == Some(req.app_config().local_addr().port());
-    if on_metrics_listener != (req.path() == "/metrics") {
+    let metrics = req
+        .app_data::<MetricsAddr>()
+        .copied()
+        .unwrap_or(MetricsAddr(None));
+    let on_metrics_listener = metrics.accepted(req.app_config().local_addr());
+    if on_metrics_listener != (req.match_info().as_str() == "/metrics") {
         let missing = error::ApiError::from(scim_core::Error::NotFound("no such endpoint".into()));
         return Ok(req.error_response(missing));
     }

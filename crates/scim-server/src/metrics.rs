@@ -34,8 +34,14 @@ struct Series {
 }
 
 impl Metrics {
-    /// Counts one request.
+    /// Counts one request. Methods other than the standard ones count as `OTHER`: actix accepts
+    /// any token as a method, and each would otherwise be a series of its own.
     pub fn observe(&self, method: &str, route: &str, status: u16, took: Duration) {
+        let method = match method {
+            "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS" | "CONNECT"
+            | "TRACE" => method,
+            _ => "OTHER",
+        };
         let secs = took.as_secs_f64();
         let mut series = self
             .series
@@ -148,6 +154,28 @@ mod tests {
     use scim_core::store::{PoolState, ResourceTotal};
 
     use super::Metrics;
+
+    #[test]
+    fn made_up_methods_share_one_series() {
+        let m = Metrics::default();
+        for method in ["FOO1", "FOO2", "get"] {
+            m.observe(method, "unmatched", 405, Duration::from_millis(1));
+        }
+        let text = m.render(
+            PoolState {
+                max: 1,
+                open: 1,
+                idle: 1,
+            },
+            &[],
+        );
+        assert!(
+            text.lines().any(|l| l
+                == r#"scim_http_requests_total{method="OTHER",route="unmatched",status="405"} 3"#),
+            "{text}"
+        );
+        assert!(!text.contains("FOO"), "{text}");
+    }
 
     #[test]
     fn counts_buckets_pool_and_totals() {

@@ -26,7 +26,16 @@ pub async fn readyz<S: Store>(state: web::Data<AppState<S>>) -> Result<HttpRespo
 /// `GET /metrics`, on the `--metrics-listen` address only (see `split_listeners`).
 pub async fn metrics<S: Store>(state: web::Data<AppState<S>>) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
-    let totals = web::block(move || store.resource_totals()).await??;
+    // The request and pool figures matter most when the database is gone or every connection is
+    // busy: then the scrape still answers, only without the resource counts.
+    let totals = match web::block(move || store.resource_totals()).await {
+        Ok(Ok(totals)) => totals,
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "metrics without resource counts");
+            Vec::new()
+        }
+        Err(e) => return Err(ApiError::from(scim_core::Error::internal(e))),
+    };
     let text = state.metrics.render(state.store.pool_state(), &totals);
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")

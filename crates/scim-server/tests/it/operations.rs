@@ -194,9 +194,11 @@ fn a_token_over_its_rate_gets_429_and_others_are_served(backend: Backend) {
 
 fn an_exhausted_pool_answers_503_with_retry_after(backend: Backend) {
     let db = Database::new(backend);
+    let metrics_port = free_port();
     let config = scim_server::Config {
         pool_size: 1,
         pool_timeout_secs: 1,
+        metrics_listen: Some(format!("127.0.0.1:{metrics_port}")),
         ..test_config(&db)
     };
     let url = db.url.clone();
@@ -228,6 +230,24 @@ fn an_exhausted_pool_answers_503_with_retry_after(backend: Backend) {
     assert!(
         started.elapsed() < Duration::from_secs(5),
         "the request waited for a connection only the pool timeout"
+    );
+    // A scrape still answers, with the pool's state and the 503 just counted, when the
+    // database cannot serve it.
+    let scrape = ureq::get(&format!("http://127.0.0.1:{metrics_port}/metrics"))
+        .call()
+        .unwrap()
+        .into_string()
+        .unwrap();
+    assert!(
+        scrape.lines().any(|l| l
+            == r#"scim_http_requests_total{method="GET",route="/scim/v2/Users",status="503"} 1"#),
+        "{scrape}"
+    );
+    assert!(
+        scrape
+            .lines()
+            .any(|l| l == r#"scim_db_pool_connections{state="in_use"} 1"#),
+        "{scrape}"
     );
     blocker.batch_execute("COMMIT").unwrap();
     assert_eq!(
@@ -280,8 +300,11 @@ fn metrics_are_served_on_their_own_listener(backend: Backend) {
     assert!(!text.contains(id), "no resource id in a label");
     assert!(!text.contains("Nowhere"), "no unmatched path in a label");
 
-    // The API listener has no /metrics, and the metrics listener nothing else.
-    s.raw("GET", "//metrics").send().assert_error(404, None);
+    // The API listener has no /metrics, however the path is spelt, and the metrics listener
+    // nothing else.
+    for path in ["//metrics", "//%6Detrics", "//%6d%65trics"] {
+        s.raw("GET", path).send().assert_error(404, None);
+    }
     let other = ureq::get(&format!("http://127.0.0.1:{port}/scim/v2/Users"))
         .set("Authorization", &format!("Bearer {TOKEN}"))
         .call();
