@@ -98,18 +98,20 @@ pub fn resolve<S: Store>(state: &AppState<S>, caller: &Caller) -> scim_core::Res
             "token"
         },
     );
+    // Refused requests count against the rate too: a token looping on a write it may not make
+    // costs a lookup each time.
+    if let Some(limiter) = &state.rate_limiter {
+        let caller = format!("{}/{}", principal.tenant.as_str(), principal.actor);
+        limiter
+            .admit(&caller, std::time::Instant::now())
+            .map_err(Error::RateLimited)?;
+    }
     if let Some(scope) = caller.scope
         && !principal.scopes.iter().any(|s| s == scope)
     {
         return Err(Error::Forbidden(format!(
             "this token lacks the '{scope}' scope"
         )));
-    }
-    if let Some(limiter) = &state.rate_limiter {
-        let caller = format!("{}/{}", principal.tenant.as_str(), principal.actor);
-        limiter
-            .admit(&caller, std::time::Instant::now())
-            .map_err(Error::RateLimited)?;
     }
     Ok(principal)
 }

@@ -185,6 +185,15 @@ fn a_token_over_its_rate_gets_429_and_others_are_served(backend: Backend) {
         .send();
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["totalResults"], 0, "the refused POST wrote nothing");
+    // Writes the read-only connector may not make count too: 403 until its burst is spent.
+    let write = || {
+        s.raw("POST", "/Users")
+            .header("Authorization", &format!("Bearer {other}"))
+            .json(&json!({"schemas": [USER], "userName": "forbidden"}))
+    };
+    write().assert_error(403, None);
+    write().assert_error(403, None);
+    write().assert_error(429, None);
     // Unauthenticated endpoints are not limited; after a second the token has one request.
     assert_eq!(s.raw("GET", "//healthz").send().status, 200);
     std::thread::sleep(Duration::from_millis(1100));
