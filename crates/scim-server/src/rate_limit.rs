@@ -4,7 +4,9 @@
 //! A token bucket per caller, in this process's memory. With N processes behind a load
 //! balancer a caller may make N times the rate; the limit protects each process, which is what
 //! it is for, and keeping it in the database would cost every request a write. Only callers
-//! that authenticated get a bucket, so the map is bounded by the tokens that exist.
+//! that authenticated get a bucket. A full bucket is the same as none, so full ones are dropped
+//! whenever the map has doubled: JWT subjects come and go, and the map stays as large as the
+//! callers active in the last `burst / rate` seconds.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -17,8 +19,18 @@ use crate::config::RateLimit;
 pub struct RateLimiter {
     per_second: f64,
     burst: f64,
-    buckets: Mutex<HashMap<String, Bucket>>,
+    buckets: Mutex<Buckets>,
 }
+
+#[derive(Debug, Default)]
+struct Buckets {
+    by_caller: HashMap<String, Bucket>,
+    /// The size at which full buckets are next dropped.
+    prune_at: usize,
+}
+
+/// The fewest buckets worth a sweep.
+const MIN_PRUNE: usize = 1024;
 
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -52,12 +64,20 @@ impl RateLimiter {
             .buckets
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let bucket = buckets.entry(caller.to_owned()).or_insert(Bucket {
-            tokens: self.burst,
-            at: now,
-        });
-        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
-        bucket.tokens = (bucket.tokens + elapsed * self.per_second).min(self.burst);
+        if buckets.by_caller.len() >= buckets.prune_at.max(MIN_PRUNE) {
+            buckets
+                .by_caller
+                .retain(|_, b| self.refilled(*b, now) < self.burst);
+            buckets.prune_at = 2 * buckets.by_caller.len();
+        }
+        let bucket = buckets
+            .by_caller
+            .entry(caller.to_owned())
+            .or_insert(Bucket {
+                tokens: self.burst,
+                at: now,
+            });
+        bucket.tokens = self.refilled(*bucket, now);
         bucket.at = now;
         if bucket.tokens >= 1.0 {
             bucket.tokens -= 1.0;
@@ -67,6 +87,12 @@ impl RateLimiter {
                 (1.0 - bucket.tokens) / self.per_second,
             ))
         }
+    }
+
+    /// What `bucket` holds at `now`.
+    fn refilled(&self, bucket: Bucket, now: Instant) -> f64 {
+        let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
+        (bucket.tokens + elapsed * self.per_second).min(self.burst)
     }
 }
 
@@ -105,6 +131,28 @@ mod tests {
             );
         }
         assert!(limiter.admit("a", t2).is_err());
+    }
+
+    #[test]
+    fn full_buckets_are_dropped_and_spent_ones_kept() {
+        let limiter = RateLimiter::new(RateLimit {
+            per_second: 1,
+            burst: 2,
+        })
+        .unwrap();
+        let t0 = Instant::now();
+        limiter.admit("busy", t0).unwrap();
+        limiter.admit("busy", t0).unwrap();
+        for i in 0..super::MIN_PRUNE - 1 {
+            limiter.admit(&format!("jwt:{i}"), t0).unwrap();
+        }
+        // One second later the passers-by are full again, and "busy" holds one request.
+        let t1 = t0 + Duration::from_secs(1);
+        limiter.admit("newcomer", t1).unwrap();
+        let size = limiter.buckets.lock().unwrap().by_caller.len();
+        assert_eq!(size, 2, "busy and newcomer remain");
+        limiter.admit("busy", t1).unwrap();
+        assert!(limiter.admit("busy", t1).is_err(), "busy's bucket was kept");
     }
 
     #[test]
