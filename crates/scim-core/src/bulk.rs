@@ -386,8 +386,7 @@ fn operate<S: Store>(
         }
         Method::Patch => {
             let id = need_id()?;
-            let ops = crate::patch::parse(data)?;
-            service.limits.check_patch_operations(ops.len())?;
+            let ops = crate::patch::parse(data, &service.limits)?;
             let out = service.patch_in(tx, kind, &id, &ops, version, proj)?;
             (200, id, Some(out.etag))
         }

@@ -45,11 +45,24 @@ impl Limits {
         Ok(())
     }
 
-    /// The parser's limits: this depth, and at most one comparison per two bytes allowed.
+    /// Refuses a PATCH path longer than a filter may be: its value filter is one.
+    pub fn check_path(&self, path: &str) -> Result<()> {
+        if path.len() > self.filter_length {
+            return Err(Error::InvalidPath(format!(
+                "the path is {} bytes long; this server accepts at most {}",
+                path.len(),
+                self.filter_length
+            )));
+        }
+        Ok(())
+    }
+
+    /// The parser's limits: this depth, and a term cap the length cannot reach (the shortest
+    /// term with its joiner, `a pr or `, is 8 bytes), so the length alone bounds the terms.
     pub fn parser(&self) -> scim_filter_parser::Limits {
         scim_filter_parser::Limits {
             max_depth: self.filter_depth,
-            max_terms: self.filter_length / 2 + 1,
+            max_terms: self.filter_length / 8 + 1,
         }
     }
 
@@ -94,6 +107,9 @@ mod tests {
         assert!(l.check_filter("0123456789").is_ok());
         let e = l.check_filter("0123456789a").unwrap_err();
         assert_eq!(e.scim_type(), Some(ScimType::InvalidFilter));
+        assert!(l.check_path("0123456789").is_ok());
+        let e = l.check_path("0123456789a").unwrap_err();
+        assert_eq!(e.scim_type(), Some(ScimType::InvalidPath));
         assert!(l.check_patch_operations(3).is_ok());
         assert_eq!(l.check_patch_operations(4).unwrap_err().status(), 413);
         assert!(l.check_attributes("attributes", Some("a, b,,")).is_ok());

@@ -13,6 +13,7 @@ use scim_filter_parser::{AttrPath, CompValue, CompareOp, Filter, PatchPath};
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::message;
 use crate::query::fold;
 use crate::resource::Record;
@@ -67,8 +68,8 @@ pub struct Patched {
     pub members: Vec<MemberChange>,
 }
 
-/// Parses a PatchOp body.
-pub fn parse(body: Value) -> Result<Vec<Operation>> {
+/// Parses a PatchOp body of at most `limits.patch_operations` operations.
+pub fn parse(body: Value, limits: &Limits) -> Result<Vec<Operation>> {
     let body = message::envelope(body, PATCH_OP, "PatchOp")?;
     let field = |name: &str| message::field(&body, name);
     let Some(Value::Array(items)) = field("Operations") else {
@@ -79,6 +80,7 @@ pub fn parse(body: Value) -> Result<Vec<Operation>> {
     if items.is_empty() {
         return Err(Error::InvalidSyntax("'Operations' is empty".into()));
     }
+    limits.check_patch_operations(items.len())?;
     items.iter().map(operation).collect()
 }
 
@@ -124,12 +126,13 @@ struct Target<'r> {
     sub: Option<&'r Attribute>,
 }
 
-/// Applies the operations to a copy of `record`, in order.
+/// Applies the operations to a copy of `record`, in order; paths obey `limits`.
 pub fn apply(
     registry: &Registry,
     kind: ResourceKind,
     record: &Record,
     ops: &[Operation],
+    limits: &Limits,
 ) -> Result<Patched> {
     let mut doc = record.data.clone();
     let mut members = Vec::new();
@@ -137,6 +140,7 @@ pub fn apply(
         let mut ctx = Ctx {
             registry,
             kind,
+            limits,
             doc: &mut doc,
             members: &mut members,
         };
@@ -163,6 +167,7 @@ pub fn apply(
 struct Ctx<'a, 'r> {
     registry: &'r Registry,
     kind: ResourceKind,
+    limits: &'a Limits,
     doc: &'a mut Map<String, Value>,
     members: &'a mut Vec<MemberChange>,
 }
@@ -226,8 +231,10 @@ impl<'r> Ctx<'_, 'r> {
 
     /// Resolves a path (or a no-path key) against the core schema and extensions.
     fn resolve(&self, path: &str) -> Result<Target<'r>> {
-        let parsed: PatchPath = scim_filter_parser::parse_patch_path(path)
-            .map_err(|e| Error::InvalidPath(format!("invalid path \"{path}\": {e}")))?;
+        self.limits.check_path(path)?;
+        let parsed: PatchPath =
+            scim_filter_parser::parse_patch_path_with(path, self.limits.parser())
+                .map_err(|e| Error::InvalidPath(format!("invalid path \"{path}\": {e}")))?;
         let ext = match &parsed.attr.urn {
             None => None,
             Some(urn) if urn.eq_ignore_ascii_case(&self.registry.core(self.kind).id) => None,
@@ -806,13 +813,24 @@ mod tests {
     }
 
     fn ops(list: Value) -> Vec<Operation> {
-        parse(json!({"schemas": [PATCH_OP], "Operations": list})).unwrap()
+        parse(
+            json!({"schemas": [PATCH_OP], "Operations": list}),
+            &Limits::default(),
+        )
+        .unwrap()
     }
 
     /// Applies to a user and returns the body without `schemas`.
     fn user(data: Value, list: Value) -> Result<Value> {
         let r = record(ResourceKind::User, data);
-        let mut body = apply(Registry::builtin(), ResourceKind::User, &r, &ops(list))?.body;
+        let mut body = apply(
+            Registry::builtin(),
+            ResourceKind::User,
+            &r,
+            &ops(list),
+            &Limits::default(),
+        )?
+        .body;
         body.as_object_mut().unwrap().remove("schemas");
         Ok(body)
     }
@@ -826,7 +844,10 @@ mod tests {
             json!({"schemas": [PATCH_OP], "Operations": [{"op": "move", "path": "a"}]}),
             json!({"schemas": [PATCH_OP], "Operations": [{"op": "add", "path": "a"}]}),
         ] {
-            assert!(matches!(parse(body), Err(Error::InvalidSyntax(_))));
+            assert!(matches!(
+                parse(body, &Limits::default()),
+                Err(Error::InvalidSyntax(_))
+            ));
         }
         let parsed = ops(json!([{"op": "Replace", "path": "active", "value": "False"}]));
         assert_eq!(parsed[0].op, Op::Replace);
@@ -942,6 +963,7 @@ mod tests {
             ResourceKind::User,
             &r,
             &ops(json!([{"op": "Add", "path": format!("{ENTERPRISE_USER}:manager"), "value": "m-1"}])),
+            &Limits::default(),
         )
         .unwrap();
         assert_eq!(p.body[ENTERPRISE_USER]["manager"], json!({"value": "m-1"}));
@@ -1007,6 +1029,7 @@ mod tests {
                 {"op": "remove", "path": "members"},
                 {"op": "replace", "value": {"id": "1", "displayName": "new"}}
             ])),
+            &Limits::default(),
         )
         .unwrap();
         assert_eq!(
@@ -1033,6 +1056,7 @@ mod tests {
             ResourceKind::Group,
             &r,
             &ops(json!([{"op": "remove", "path": "members[type eq \"User\"]"}])),
+            &Limits::default(),
         )
         .unwrap_err();
         assert!(matches!(err, Error::InvalidPath(_)));

@@ -234,8 +234,7 @@ impl<S: Store> Service<'_, S> {
         if_match: Option<&str>,
         proj: &Projection,
     ) -> Result<Output> {
-        let ops = patch::parse(body)?;
-        self.limits.check_patch_operations(ops.len())?;
+        let ops = patch::parse(body, &self.limits)?;
         self.write_retrying(if_match, |tx| {
             self.patch_in(tx, kind, id, &ops, if_match, proj)
         })
@@ -253,7 +252,7 @@ impl<S: Store> Service<'_, S> {
     ) -> Result<Output> {
         let existing = tx.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
         etag::check_if_match(if_match, existing.version)?;
-        let patched = patch::apply(self.registry, kind, &existing, ops)?;
+        let patched = patch::apply(self.registry, kind, &existing, ops, &self.limits)?;
         let Validated {
             schemas,
             data,

@@ -10,6 +10,7 @@ mod support;
 use proptest::prelude::*;
 use proptest::sample::select;
 use proptest::test_runner::Config;
+use scim_core::limits::Limits;
 use scim_core::patch::{self, MemberChange};
 use scim_core::resource::Record;
 use scim_core::schema::{GROUP, ResourceKind, USER};
@@ -287,15 +288,21 @@ fn request_is_its_operations_in_turn(
 ) -> Result<(), TestCaseError> {
     let registry = support::registry();
     let original = start(kind);
-    let Ok(parsed) = patch::parse(support::body(ops.clone())) else {
+    let Ok(parsed) = patch::parse(support::body(ops.clone()), &Limits::default()) else {
         return Ok(());
     };
-    let at_once = patch::apply(registry, kind, &original, &parsed);
+    let at_once = patch::apply(registry, kind, &original, &parsed, &Limits::default());
     let mut current = original.clone();
     let mut members: Vec<MemberChange> = Vec::new();
     let mut in_turn = Ok(());
     for op in &parsed {
-        match patch::apply(registry, kind, &current, std::slice::from_ref(op)) {
+        match patch::apply(
+            registry,
+            kind,
+            &current,
+            std::slice::from_ref(op),
+            &Limits::default(),
+        ) {
             Ok(p) => {
                 let Value::Object(mut body) = p.body else {
                     return Err(TestCaseError::fail("the body is not an object"));

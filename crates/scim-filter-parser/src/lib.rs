@@ -51,7 +51,12 @@ pub fn parse_filter_with(input: &str, limits: Limits) -> Result<Filter, ParseErr
 /// Parses a PATCH operation path (RFC 7644 §3.5.2): `attrPath` or `valuePath [subAttr]`, e.g.
 /// `members[value eq "2819c223"].display`. The value filter obeys [`Limits::default`].
 pub fn parse_patch_path(input: &str) -> Result<PatchPath, ParseError> {
-    let budget = Budget::new(Limits::default());
+    parse_patch_path_with(input, Limits::default())
+}
+
+/// Parses a PATCH operation path whose value filter obeys `limits`.
+pub fn parse_patch_path_with(input: &str, limits: Limits) -> Result<PatchPath, ParseError> {
+    let budget = Budget::new(limits);
     complete(input, |i| path::patch_path(&budget, i))
 }
 

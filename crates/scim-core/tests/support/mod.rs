@@ -8,6 +8,7 @@
 use std::sync::OnceLock;
 
 use scim_core::extension;
+use scim_core::limits::Limits;
 use scim_core::patch::{self, Patched};
 use scim_core::render;
 use scim_core::resource::Record;
@@ -365,9 +366,9 @@ pub fn patch(
     current: &Record,
     body: Value,
 ) -> Result<(Record, Patched), String> {
-    let ops = patch::parse(body).map_err(|e| format!("parse: {e}"))?;
-    let patched =
-        patch::apply(registry(), kind, current, &ops).map_err(|e| format!("apply: {e}"))?;
+    let ops = patch::parse(body, &Limits::default()).map_err(|e| format!("parse: {e}"))?;
+    let patched = patch::apply(registry(), kind, current, &ops, &Limits::default())
+        .map_err(|e| format!("apply: {e}"))?;
     let v = validate::resource(registry(), kind, patched.body.clone(), Some(current))
         .map_err(|e| format!("validate: {e}"))?;
     let next = Record {

@@ -95,6 +95,27 @@ fn request_limits_are_configurable_and_answered_with_scim_errors(backend: Backen
         (Some("b"), Some(version.as_str()))
     );
 
+    // A PATCH path's value filter obeys the filter limits too: depth (the brackets are a
+    // level), then length.
+    let emails = json!({"op": "add", "path": "emails",
+                        "value": [{"value": "a@example.com", "type": "w"}]});
+    let r = s
+        .req("PATCH", &format!("/Users/{id}"))
+        .json(&json!({"schemas": [PATCH_OP], "Operations": [emails]}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let patch_path = |path: &str| {
+        s.req("PATCH", &format!("/Users/{id}"))
+            .json(&json!({"schemas": [PATCH_OP],
+            "Operations": [{"op": "replace", "path": path, "value": "h"}]}))
+    };
+    let r = patch_path("emails[(type eq \"w\")].type");
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = patch_path("emails[((type eq \"h\"))].type");
+    r.assert_error(400, Some("invalidPath"));
+    assert!(r.text.contains("deep"), "{}", r.text);
+    patch_path("emails[type eq \"h\" or type eq \"x\"].type")
+        .assert_error(400, Some("invalidPath"));
+
     // The same PATCH inside /Bulk fails alone, with the same status.
     let bulk = s.post(
         "/Bulk",
