@@ -40,18 +40,33 @@ impl std::fmt::Debug for DbUrl {
     }
 }
 
-/// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
+/// `postgres://user:secret@host/db?password=secret` -> `postgres://user:***@host/db?password=***`:
+/// libpq takes the password from either place.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
     };
-    let Some((auth, host)) = rest.split_once('@') else {
-        return url.to_owned();
+    let mut out = match base.split_once("://").and_then(|(scheme, rest)| {
+        let (auth, host) = rest.split_once('@')?;
+        let (user, _) = auth.split_once(':')?;
+        Some(format!("{scheme}://{user}:***@{host}"))
+    }) {
+        Some(redacted) => redacted,
+        None => base.to_owned(),
     };
-    match auth.split_once(':') {
-        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
+    if let Some(query) = query {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|param| match param.split_once('=') {
+                Some((key, _)) if key.eq_ignore_ascii_case("password") => format!("{key}=***"),
+                _ => param.to_owned(),
+            })
+            .collect();
+        out.push('?');
+        out.push_str(&params.join("&"));
     }
+    out
 }
 
 impl DbUrl {
@@ -231,5 +246,14 @@ mod tests {
         assert!(DbUrl::parse("sqlite://").is_err());
         let url = DbUrl::parse("postgres://scim:hunter2@db/scim").unwrap();
         assert_eq!(format!("{url:?}"), "Postgres(postgres://scim:***@db/scim)");
+        assert_eq!(
+            redact("postgres://scim@db/scim?sslmode=require&password=hunter2&options=-c%20x"),
+            "postgres://scim@db/scim?sslmode=require&password=***&options=-c%20x"
+        );
+        assert_eq!(
+            redact("postgres://scim:a@db/scim?PASSWORD=b"),
+            "postgres://scim:***@db/scim?PASSWORD=***"
+        );
+        assert_eq!(redact("postgres://db/scim"), "postgres://db/scim");
     }
 }
