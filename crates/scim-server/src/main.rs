@@ -55,10 +55,10 @@ struct Cli {
     #[arg(long, global = true, env = "SCIM_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"], ignore_case = true)]
     log_format: String,
     /// Serve HTTPS with this PEM certificate chain (needs --tls-key).
-    #[arg(long, global = true, env = "SCIM_TLS_CERT", requires = "tls_key")]
+    #[arg(long, global = true, env = "SCIM_TLS_CERT")]
     tls_cert: Option<std::path::PathBuf>,
     /// The PEM private key of --tls-cert.
-    #[arg(long, global = true, env = "SCIM_TLS_KEY", requires = "tls_cert")]
+    #[arg(long, global = true, env = "SCIM_TLS_KEY")]
     tls_key: Option<std::path::PathBuf>,
     /// Serve GET /metrics (Prometheus text format, no authentication) on this address only.
     #[arg(long, global = true, env = "SCIM_METRICS_LISTEN")]
@@ -392,10 +392,13 @@ fn execute(cli: Cli) -> Result<(), BoxError> {
             per_second: cli.rate_limit,
             burst: cli.rate_limit_burst,
         },
-        tls: cli
-            .tls_cert
-            .zip(cli.tls_key)
-            .map(|(cert, key)| Tls { cert, key }),
+        // Checked here rather than by clap's `requires`, which misses a flag given before the
+        // subcommand when its partner comes from the environment (as the file's flags are).
+        tls: match (cli.tls_cert, cli.tls_key) {
+            (Some(cert), Some(key)) => Some(Tls { cert, key }),
+            (None, None) => None,
+            _ => return Err("--tls-cert and --tls-key go together: give both or neither".into()),
+        },
         metrics_listen: cli.metrics_listen,
     };
     let command = cli.command.unwrap_or(Command::Serve);

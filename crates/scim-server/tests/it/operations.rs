@@ -468,6 +468,30 @@ fn settings_come_from_flags_then_environment_then_the_file() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("unknown setting 'pool_sise'"), "{err}");
+
+    // A pair of settings may come from two sources: the certificate from the environment, its
+    // key from the file.
+    let tls = test_tls();
+    let migrate = |file_text: String| {
+        std::fs::write(&file, file_text).unwrap();
+        std::process::Command::new(env!("CARGO_BIN_EXE_scim-server"))
+            .args(["migrate", "--config"])
+            .arg(&file)
+            .env("DATABASE_URL", &db.url)
+            .env("SCIM_TLS_CERT", &tls.cert)
+            .output()
+            .unwrap()
+    };
+    let out = migrate(format!("tls_key = {:?}\n", tls.key.to_str().unwrap()));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = migrate(String::new());
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--tls-key"), "{err}");
 }
 
 /// The configuration the server logs at start redacts the secrets it was given in the file.
