@@ -15,7 +15,9 @@ use scim_server::{Config, token};
 /// mimalloc instead of the system allocator, for Rust and (feature `override`) for the bundled
 /// C libraries too: a request allocates and frees many small values on whichever blocking
 /// thread serves it, and glibc's per-thread arenas kept what SQLite's full-text merges and the
-/// bulk loads freed (resident memory grew far past what was live).
+/// bulk loads freed (resident memory grew far past what was live). Feature `no_thp`: with
+/// transparent huge pages every 2 MB region a thread touched became resident whole, which
+/// doubled the peak of concurrent bulks (README, "Memory").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

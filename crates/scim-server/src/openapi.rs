@@ -315,7 +315,7 @@ fn describe(op: Op, kind: Option<ResourceKind>) -> Value {
                     &list_of(&r("schemas", "ResourceType")),
                 ),
             )]),
-            &[401, 500, 503],
+            &[401, 429, 500, 503],
         ),
         Op::ResourceType => (
             "Discovery",
@@ -327,7 +327,7 @@ fn describe(op: Op, kind: Option<ResourceKind>) -> Value {
                 "200",
                 scim_ok("The resource type", &r("schemas", "ResourceType")),
             )]),
-            &[401, 404, 500, 503],
+            &[401, 404, 429, 500, 503],
         ),
         Op::Schemas => (
             "Discovery",
@@ -339,7 +339,7 @@ fn describe(op: Op, kind: Option<ResourceKind>) -> Value {
                 "200",
                 scim_ok("Every schema", &list_of(&r("schemas", "SchemaDocument"))),
             )]),
-            &[401, 500, 503],
+            &[401, 429, 500, 503],
         ),
         Op::Schema => (
             "Discovery",
@@ -351,7 +351,7 @@ fn describe(op: Op, kind: Option<ResourceKind>) -> Value {
                 "200",
                 scim_ok("The schema", &r("schemas", "SchemaDocument")),
             )]),
-            &[401, 404, 500, 503],
+            &[401, 404, 429, 500, 503],
         ),
         Op::Search => (
             "Resources",
