@@ -41,7 +41,7 @@ struct Cli {
         long,
         global = true,
         env = "DATABASE_URL",
-        default_value = "sqlite://scim.db",
+        default_value_t = Config::default().database_url,
         hide_env_values = true
     )]
     database_url: String,
@@ -66,27 +66,27 @@ struct Cli {
     #[arg(long, global = true, env = "SCIM_METRICS_LISTEN")]
     metrics_listen: Option<String>,
     /// HTTP worker threads; 0: one per core.
-    #[arg(long, global = true, env = "SCIM_WORKERS", default_value_t = 0)]
+    #[arg(long, global = true, env = "SCIM_WORKERS", default_value_t = Config::default().workers)]
     workers: usize,
     /// Largest request body accepted, in bytes (larger ones get 413).
-    #[arg(long, global = true, env = "SCIM_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
+    #[arg(long, global = true, env = "SCIM_MAX_BODY_BYTES", default_value_t = Config::default().max_body_bytes)]
     max_body_bytes: usize,
     /// Database connections per process.
-    #[arg(long, global = true, env = "SCIM_POOL_SIZE", default_value_t = 16)]
+    #[arg(long, global = true, env = "SCIM_POOL_SIZE", default_value_t = Config::default().pool_size)]
     pool_size: u32,
     /// Seconds a request waits for a database connection before it gets 503.
     #[arg(
         long,
         global = true,
         env = "SCIM_POOL_TIMEOUT_SECS",
-        default_value_t = 5
+        default_value_t = Config::default().pool_timeout_secs
     )]
     pool_timeout_secs: u64,
     /// Page size when a list request gives no count.
-    #[arg(long, global = true, env = "SCIM_DEFAULT_COUNT", default_value_t = 100)]
+    #[arg(long, global = true, env = "SCIM_DEFAULT_COUNT", default_value_t = Config::default().default_count)]
     default_count: u64,
     /// Largest page a list request returns (`filter.maxResults`).
-    #[arg(long, global = true, env = "SCIM_MAX_RESULTS", default_value_t = 1000)]
+    #[arg(long, global = true, env = "SCIM_MAX_RESULTS", default_value_t = Config::default().max_results)]
     max_results: u64,
     /// Longest filter accepted, in bytes.
     #[arg(long, global = true, env = "SCIM_MAX_FILTER_LENGTH", default_value_t = Limits::default().filter_length)]
@@ -101,14 +101,14 @@ struct Cli {
     #[arg(long, global = true, env = "SCIM_MAX_ATTRIBUTES", default_value_t = Limits::default().attributes)]
     max_attributes: usize,
     /// Requests per second each token may make, per process (429 above it); 0: no limit.
-    #[arg(long, global = true, env = "SCIM_RATE_LIMIT", default_value_t = 0)]
+    #[arg(long, global = true, env = "SCIM_RATE_LIMIT", default_value_t = RateLimit::default().per_second)]
     rate_limit: u32,
     /// Requests a token may make at once above its rate, after a pause; 0: the rate.
     #[arg(
         long,
         global = true,
         env = "SCIM_RATE_LIMIT_BURST",
-        default_value_t = 0
+        default_value_t = RateLimit::default().burst
     )]
     rate_limit_burst: u32,
     /// Accept HS256 JWTs signed with this shared secret.
@@ -152,7 +152,7 @@ struct Cli {
         long,
         global = true,
         env = "SCIM_BULK_MAX_OPERATIONS",
-        default_value_t = 1000
+        default_value_t = Config::default().bulk_max_operations
     )]
     bulk_max_operations: usize,
     /// /Bulk requests processed at once; more wait their turn (bounds their memory). 0: 1 on
@@ -161,7 +161,7 @@ struct Cli {
         long,
         global = true,
         env = "SCIM_BULK_CONCURRENCY",
-        default_value_t = 0
+        default_value_t = Config::default().bulk_concurrency
     )]
     bulk_concurrency: usize,
     /// Seconds /readyz answers 503 after SIGTERM before the listener closes and in-flight
@@ -170,7 +170,7 @@ struct Cli {
         long,
         global = true,
         env = "SCIM_SHUTDOWN_GRACE_SECS",
-        default_value_t = 5
+        default_value_t = Config::default().shutdown_grace_secs
     )]
     shutdown_grace_secs: u64,
     #[command(subcommand)]
@@ -433,7 +433,7 @@ fn execute(cli: Cli) -> Result<(), BoxError> {
             };
             let store = scim_server::open_store(&config)?;
             let tenant = find_tenant(&store, &tenant)?;
-            with_service(&store, &tenant, &base_url, |service| {
+            with_service(&config, &store, &tenant, &base_url, |service| {
                 let out = std::io::stdout().lock();
                 scim_core::export::export(service, filter.as_deref(), format, out)
             })?;
@@ -523,8 +523,9 @@ fn find_tenant(store: &impl Store, name: &str) -> Result<Tenant, BoxError> {
         .ok_or_else(|| format!("no tenant named '{name}'"))?)
 }
 
-/// Runs `f` with the core operations bound to `tenant`.
+/// Runs `f` with the core operations bound to `tenant`, within the configured limits.
 fn with_service<S: Store, T>(
+    config: &Config,
     store: &S,
     tenant: &Tenant,
     base_url: &str,
@@ -537,8 +538,11 @@ fn with_service<S: Store, T>(
         registry: &registry,
         clock: &SystemClock,
         base_url,
-        paging: scim_core::query::Paging::default(),
-        limits: scim_core::limits::Limits::default(),
+        paging: scim_core::query::Paging {
+            default_count: config.default_count,
+            max_results: config.max_results,
+        },
+        limits: config.limits,
         actor: "cli",
     };
     Ok(f(&service)?)
@@ -571,6 +575,7 @@ fn import(
         1
     };
     let report = with_service(
+        config,
         &store,
         &tenant,
         "http://127.0.0.1:8080/scim/v2",

@@ -199,6 +199,22 @@ fn export_reimports_unchanged(backend: Backend) {
     assert_eq!(users.as_array().unwrap().len(), 1);
     assert_eq!(users[0]["userName"], "dee@example.com");
     assert_eq!(users[0]["groups"][0]["display"], "Everyone");
+    // The command line honours the configured limits too.
+    let out = cli(
+        &s,
+        &[
+            "export",
+            "--tenant",
+            "default",
+            "--filter",
+            "active eq false",
+            "--max-filter-length",
+            "10",
+        ],
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("at most 10"), "{err}");
 }
 
 fn import_over_http_needs_the_admin_scope(backend: Backend) {
