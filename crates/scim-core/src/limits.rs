@@ -35,22 +35,19 @@ impl Default for Limits {
 impl Limits {
     /// Refuses a filter longer than `filter_length` (RFC 7644 §3.12 `invalidFilter`).
     pub fn check_filter(&self, filter: &str) -> Result<()> {
-        if filter.len() > self.filter_length {
-            return Err(Error::InvalidFilter(format!(
-                "the filter is {} bytes long; this server accepts at most {}",
-                filter.len(),
-                self.filter_length
-            )));
-        }
-        Ok(())
+        self.check_length("filter", filter, Error::InvalidFilter)
     }
 
     /// Refuses a PATCH path longer than a filter may be: its value filter is one.
     pub fn check_path(&self, path: &str) -> Result<()> {
-        if path.len() > self.filter_length {
-            return Err(Error::InvalidPath(format!(
-                "the path is {} bytes long; this server accepts at most {}",
-                path.len(),
+        self.check_length("path", path, Error::InvalidPath)
+    }
+
+    fn check_length(&self, what: &str, text: &str, error: fn(String) -> Error) -> Result<()> {
+        if text.len() > self.filter_length {
+            return Err(error(format!(
+                "the {what} is {} bytes long; this server accepts at most {}",
+                text.len(),
                 self.filter_length
             )));
         }
