@@ -108,7 +108,11 @@ pub fn serve<S: Store>(
         jwt: config.jwt.clone(),
         limits: config.limits,
         rate_limiter: rate_limit::RateLimiter::new(config.rate_limit),
-        metrics: metrics::Metrics::default(),
+        // Counting costs every request a lock and a few allocations: only when it is read.
+        metrics: config
+            .metrics_listen
+            .as_ref()
+            .map(|_| metrics::Metrics::default()),
         bulk_turns: Arc::new(tokio::sync::Semaphore::new(config.bulk_turns())),
         draining: std::sync::atomic::AtomicBool::new(false),
         registries: std::sync::Mutex::default(),
@@ -282,10 +286,12 @@ async fn log_request<S: Store>(
     }
     let took = start.elapsed();
     let status = res.status().as_u16();
-    if let Some(state) = res.request().app_data::<web::Data<AppState<S>>>() {
-        state
-            .metrics
-            .observe(method.as_str(), &route_of(res.request()), status, took);
+    if let Some(metrics) = res
+        .request()
+        .app_data::<web::Data<AppState<S>>>()
+        .and_then(|state| state.metrics.as_ref())
+    {
+        metrics.observe(method.as_str(), &route_of(res.request()), status, took);
     }
     span.in_scope(|| {
         tracing::info!(

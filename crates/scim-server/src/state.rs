@@ -24,8 +24,8 @@ pub struct AppState<S> {
     pub limits: scim_core::limits::Limits,
     /// Per-token request rates, when limited.
     pub rate_limiter: Option<crate::rate_limit::RateLimiter>,
-    /// Request counts and latencies for `/metrics`.
-    pub metrics: crate::metrics::Metrics,
+    /// Request counts and latencies for `/metrics`, when a metrics listener serves them.
+    pub metrics: Option<crate::metrics::Metrics>,
     /// JWT verification, when configured.
     pub jwt: Option<crate::jwt::JwtConfig>,
     /// Set on SIGTERM or SIGINT: `/readyz` then answers 503 until the server stops.

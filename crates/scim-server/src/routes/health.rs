@@ -25,6 +25,12 @@ pub async fn readyz<S: Store>(state: web::Data<AppState<S>>) -> Result<HttpRespo
 
 /// `GET /metrics`, on the `--metrics-listen` address only (see `split_listeners`).
 pub async fn metrics<S: Store>(state: web::Data<AppState<S>>) -> Result<HttpResponse, ApiError> {
+    // Served only on the metrics listener, which exists only with the metrics.
+    let Some(metrics) = &state.metrics else {
+        return Err(ApiError::from(scim_core::Error::NotFound(
+            "no such endpoint".into(),
+        )));
+    };
     let store = state.store.clone();
     // The request and pool figures matter most when the database is gone or every connection is
     // busy: then the scrape still answers, only without the resource counts.
@@ -36,7 +42,7 @@ pub async fn metrics<S: Store>(state: web::Data<AppState<S>>) -> Result<HttpResp
         }
         Err(e) => return Err(ApiError::from(scim_core::Error::internal(e))),
     };
-    let text = state.metrics.render(state.store.pool_state(), &totals);
+    let text = metrics.render(state.store.pool_state(), &totals);
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text))
