@@ -23,9 +23,10 @@ pub fn flags(
     let mut out = Vec::new();
     for (key, value) in &table {
         let id = key.replace('-', "_");
-        let arg = command
+        let long = command
             .get_arguments()
-            .find(|a| a.get_id() == id.as_str() && a.get_long().is_some() && id != "config")
+            .filter(|a| a.get_id() == id.as_str() && id != "config")
+            .find_map(clap::Arg::get_long)
             .ok_or_else(|| format!("{}: unknown setting '{key}'", path.display()))?;
         let given = matches!(
             matches.value_source(&id),
@@ -46,7 +47,6 @@ pub fn flags(
                 ));
             }
         };
-        let long = arg.get_long().unwrap_or(key.as_str());
         out.push(format!("--{long}={value}"));
     }
     Ok(out)
