@@ -8,6 +8,7 @@ mod extensions;
 pub mod migrate;
 mod schema;
 mod sql_filter;
+mod trigrams;
 mod tx;
 
 use std::sync::Arc;

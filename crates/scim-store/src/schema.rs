@@ -107,6 +107,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    created_counts (tenant_id, resource_type, level, prefix, shard) {
+        tenant_id -> Text,
+        resource_type -> Text,
+        level -> BigInt,
+        prefix -> Text,
+        shard -> BigInt,
+        n -> BigInt,
+    }
+}
+
 diesel::joinable!(tokens -> tenants (tenant_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -118,5 +129,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_emails,
     groups,
     group_members,
-    resource_counts
+    resource_counts,
+    created_counts
 );

@@ -12,6 +12,8 @@ use scim_core::query::{Column, Expr, ExtField, Field, Operand, SortKey, SortOrde
 use scim_core::schema::{AttrType, ResourceKind};
 use scim_filter_parser::CompareOp;
 
+use std::collections::HashMap;
+
 use crate::connection::AnyConnection;
 
 pub(crate) type Db = <AnyConnection as diesel::Connection>::Backend;
@@ -52,6 +54,9 @@ pub struct Sql {
     /// Whether a statement holding this fragment must be planned with its values each time
     /// (see `Renderer::filter`).
     replan: bool,
+    /// The trigram tables, their columns and the values this fragment matches with `co` or
+    /// `ew` on SQLite: `trigrams::rare_match` may find each a faster plan (`Renderer::rare`).
+    pub substrings: Vec<(&'static str, &'static str, String)>,
 }
 
 impl Sql {
@@ -105,6 +110,15 @@ impl QueryFragment<Db> for Sql {
     }
 }
 
+/// An FTS5 trigram index of a column: the table's rowid as the query names it, the index, the
+/// column (the same name in both) and the table's name or alias.
+struct Trigram<'q> {
+    rowid: &'q str,
+    table: &'static str,
+    column: &'static str,
+    qualifier: &'static str,
+}
+
 /// Renders filters and sort keys for one table.
 pub struct Renderer<'a> {
     /// The dialect.
@@ -113,6 +127,9 @@ pub struct Renderer<'a> {
     pub kind: ResourceKind,
     /// The tenant, for subqueries on side tables.
     pub tenant: &'a str,
+    /// FTS5 queries for the rare trigrams of `co`/`ew` values on SQLite, by trigram table and
+    /// value; a value without one is matched by LIKE on the trigram index alone.
+    pub rare: &'a HashMap<(&'static str, String), String>,
 }
 
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
@@ -389,12 +406,18 @@ impl Renderer<'_> {
                     Column::UserName | Column::DisplayName
                         if self.trigram(
                             sql,
-                            &format!("{t}.rowid"),
-                            &format!("{t}_trigram"),
-                            if *c == Column::UserName {
-                                "user_name_folded"
-                            } else {
-                                "display_name_folded"
+                            Trigram {
+                                rowid: &format!("{t}.rowid"),
+                                table: match self.kind {
+                                    ResourceKind::User => "users_trigram",
+                                    ResourceKind::Group => "groups_trigram",
+                                },
+                                column: if *c == Column::UserName {
+                                    "user_name_folded"
+                                } else {
+                                    "display_name_folded"
+                                },
+                                qualifier: t,
                             },
                             op,
                             value,
@@ -414,9 +437,12 @@ impl Renderer<'_> {
                         let indexed = *c == Column::Email
                             && self.trigram(
                                 sql,
-                                "rowid",
-                                "user_emails_trigram",
-                                compared,
+                                Trigram {
+                                    rowid: "rowid",
+                                    table: "user_emails_trigram",
+                                    column: compared,
+                                    qualifier: "user_emails",
+                                },
                                 op,
                                 value,
                             );
@@ -503,17 +529,16 @@ impl Renderer<'_> {
     }
 
     /// On SQLite, a `co`/`ew` pattern of three plain characters or more can be answered by an
-    /// FTS5 trigram index (`table`, mirroring `column`): the rowids of the matching rows.
-    /// Patterns with LIKE metacharacters keep the plain, escaped LIKE.
-    fn trigram(
-        &self,
-        sql: &mut Sql,
-        rowid: &str,
-        table: &str,
-        column: &str,
-        op: CompareOp,
-        value: &Operand,
-    ) -> bool {
+    /// FTS5 trigram index: the rowids of the matching rows, found by LIKE on the index, or with
+    /// a `rare` plan by an FTS5 query for the value's rarest trigrams and LIKE on the rows it
+    /// finds. Patterns with LIKE metacharacters keep the plain, escaped LIKE.
+    fn trigram(&self, sql: &mut Sql, index: Trigram<'_>, op: CompareOp, value: &Operand) -> bool {
+        let Trigram {
+            rowid,
+            table,
+            column,
+            qualifier,
+        } = index;
         let Operand::Str(s) = value else { return false };
         let plain = !s.contains(['%', '_', '\\']) && s.chars().count() >= 3;
         if self.dialect != Dialect::Sqlite || !plain || !matches!(op, CompareOp::Co | CompareOp::Ew)
@@ -525,11 +550,22 @@ impl Renderer<'_> {
         } else {
             format!("%{s}")
         };
-        sql.push(&format!(
-            "{rowid} IN (SELECT rowid FROM {table} WHERE {column} LIKE "
-        ))
-        .bind(Part::Str(pattern))
-        .push(")");
+        sql.substrings.push((table, column, s.clone()));
+        match self.rare.get(&(table, s.clone())) {
+            Some(query) => sql
+                .push(&format!(
+                    "{rowid} IN (SELECT rowid FROM {table} WHERE {table} MATCH "
+                ))
+                .bind(Part::Str(query.clone()))
+                .push(&format!(") AND {qualifier}.{column} LIKE "))
+                .bind(Part::Str(pattern)),
+            None => sql
+                .push(&format!(
+                    "{rowid} IN (SELECT rowid FROM {table} WHERE {column} LIKE "
+                ))
+                .bind(Part::Str(pattern))
+                .push(")"),
+        };
         true
     }
 

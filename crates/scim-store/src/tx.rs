@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::query_builder::{Query, QueryId};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use diesel::sql_types::Text;
 use scim_core::Error;
@@ -18,11 +18,20 @@ use serde_json::{Map, Value};
 use crate::connection::AnyConnection;
 use crate::error::{db, unique};
 use crate::extensions;
-use crate::schema::{audit_events, group_members, groups, resource_counts, user_emails, users};
+use crate::schema::{
+    audit_events, created_counts, group_members, groups, resource_counts, user_emails, users,
+};
 use crate::sql_filter::{Dialect, Renderer};
 
 /// Rows per multi-row INSERT and ids per `IN` list, well below SQLite's bound-parameter limit.
 const CHUNK: usize = 500;
+
+/// The `meta.created` prefixes `created_counts` counts by: month, day, hour, minute, second.
+const CREATED_LEVELS: [usize; 5] = [7, 10, 13, 16, 19];
+
+/// From this offset on, an unfiltered page in the default order is found through
+/// `created_counts` (a few small reads) rather than by an OFFSET over the tenant's index.
+const DEEP_OFFSET: i64 = 2_000;
 
 /// A transaction bound to one tenant.
 pub struct DieselTx<'a> {
@@ -103,11 +112,13 @@ where
 }
 
 /// The change a transaction makes to its tenant's resource counts, written once at its end so
-/// that the counter row is locked only while the transaction commits.
-#[derive(Debug, Clone, Copy, Default)]
+/// that the counter rows are locked only while the transaction commits.
+#[derive(Debug, Clone, Default)]
 struct Counted {
     users: i64,
     groups: i64,
+    /// By resource type, `created_counts` level and `meta.created` prefix.
+    created: BTreeMap<(&'static str, usize, String), i64>,
     /// The `resource_counts` shard to add to: on PostgreSQL the last hex digit of the first
     /// resource id counted (random in a UUIDv7, whose first digits are the time), so that
     /// concurrent writers of one tenant mostly take different rows; SQLite has one writer at a
@@ -116,10 +127,18 @@ struct Counted {
 }
 
 impl Counted {
-    fn add(&mut self, kind: ResourceKind, id: &str, by: i64, sharded: bool) {
+    fn add(&mut self, kind: ResourceKind, id: &str, created: &str, by: i64, sharded: bool) {
         match kind {
             ResourceKind::User => self.users += by,
             ResourceKind::Group => self.groups += by,
+        }
+        for level in CREATED_LEVELS {
+            if let Some(prefix) = created.get(..level) {
+                *self
+                    .created
+                    .entry((kind.name(), level, prefix.to_owned()))
+                    .or_default() += by;
+            }
         }
         let digit = || {
             id.chars()
@@ -366,6 +385,43 @@ impl<'a> DieselTx<'a> {
     pub fn flush(&mut self) -> Result<(), Error> {
         let counted = std::mem::take(&mut self.counted);
         let shard = counted.shard.unwrap_or(0);
+        let created: Vec<_> = counted
+            .created
+            .iter()
+            .filter(|(_, by)| **by != 0)
+            .map(|((kind, level, prefix), by)| {
+                (
+                    created_counts::tenant_id.eq(&self.tenant),
+                    created_counts::resource_type.eq(*kind),
+                    created_counts::level.eq(i64::try_from(*level).unwrap_or_default()),
+                    created_counts::prefix.eq(prefix),
+                    created_counts::shard.eq(shard),
+                    created_counts::n.eq(*by),
+                )
+            })
+            .collect();
+        // Rows in one order (the map's) in every transaction, so two that share a shard take
+        // its rows' locks in the same order and never deadlock.
+        for chunk in created.chunks(CHUNK) {
+            crate::on_conn!(&mut *self.conn, |c| {
+                diesel::insert_into(created_counts::table)
+                    .values(chunk)
+                    .on_conflict((
+                        created_counts::tenant_id,
+                        created_counts::resource_type,
+                        created_counts::level,
+                        created_counts::prefix,
+                        created_counts::shard,
+                    ))
+                    .do_update()
+                    .set(
+                        created_counts::n
+                            .eq(created_counts::n + diesel::upsert::excluded(created_counts::n)),
+                    )
+                    .execute(c)
+            })
+            .map_err(db)?;
+        }
         for (kind, by) in [("User", counted.users), ("Group", counted.groups)] {
             if by == 0 {
                 continue;
@@ -434,9 +490,46 @@ impl<'a> DieselTx<'a> {
         Ok(shards.iter().sum::<i64>() + pending)
     }
 
-    fn count(&mut self, kind: ResourceKind, id: &str, by: i64) {
+    fn count(&mut self, kind: ResourceKind, id: &str, created: &str, by: i64) {
         let sharded = matches!(self.conn, AnyConnection::Postgres(_));
-        self.counted.add(kind, id, by, sharded);
+        self.counted.add(kind, id, created, by, sharded);
+    }
+
+    /// Where the row at `offset` (0-based) of the tenant's default order is: the `meta.created`
+    /// second it was created in, and how many rows of that second precede it. `None` when the
+    /// tenant holds no more than `offset` rows of `kind`. Each level reads one prefix's
+    /// children (at most 60 prefixes, times 16 shards on PostgreSQL).
+    fn locate(&mut self, kind: ResourceKind, offset: i64) -> Result<Option<(String, i64)>, Error> {
+        let mut prefix = String::new();
+        let mut skip = offset;
+        for level in CREATED_LEVELS {
+            // Every character of a timestamp sorts below '~', so this bounds the children.
+            let upper = format!("{prefix}~");
+            let rows: Vec<(String, i64)> = created_counts::table
+                .filter(created_counts::tenant_id.eq(&self.tenant))
+                .filter(created_counts::resource_type.eq(kind.name()))
+                .filter(created_counts::level.eq(i64::try_from(level).unwrap_or_default()))
+                .filter(created_counts::prefix.ge(&prefix))
+                .filter(created_counts::prefix.lt(&upper))
+                .order(created_counts::prefix.asc())
+                .select((created_counts::prefix, created_counts::n))
+                .load(self.conn)
+                .map_err(db)?;
+            let mut found = None;
+            for shards in rows.chunk_by(|a, b| a.0 == b.0) {
+                let n: i64 = shards.iter().map(|(_, n)| n).sum();
+                if skip < n {
+                    found = shards.first().map(|(p, _)| p.clone());
+                    break;
+                }
+                skip -= n;
+            }
+            match found {
+                Some(p) => prefix = p,
+                None => return Ok(None),
+            }
+        }
+        Ok(Some((prefix, skip)))
     }
 
     fn replace_emails(&mut self, user_id: &str, emails: &[String]) -> Result<(), Error> {
@@ -545,7 +638,12 @@ impl Tx for DieselTx<'_> {
             &w.index.extensions,
             true,
         )?;
-        self.count(w.record.kind, &w.record.id, 1);
+        self.count(
+            w.record.kind,
+            &w.record.id,
+            &timestamp(&w.record.created),
+            1,
+        );
         Ok(())
     }
 
@@ -645,7 +743,8 @@ impl Tx for DieselTx<'_> {
         )
         .execute(self.conn)
         .map_err(db)?;
-        let n = match kind {
+        // The deleted row's `meta.created`, to count it out of `created_counts`.
+        let created: Vec<String> = match kind {
             ResourceKind::User => {
                 diesel::delete(
                     user_emails::table
@@ -654,12 +753,12 @@ impl Tx for DieselTx<'_> {
                 )
                 .execute(self.conn)
                 .map_err(db)?;
-                diesel::delete(
-                    users::table
-                        .filter(users::tenant_id.eq(&self.tenant))
-                        .filter(users::id.eq(id)),
-                )
-                .execute(self.conn)
+                let rows = users::table
+                    .filter(users::tenant_id.eq(&self.tenant))
+                    .filter(users::id.eq(id));
+                crate::on_conn!(&mut *self.conn, |c| diesel::delete(rows)
+                    .returning(users::created)
+                    .load::<String>(c))
             }
             ResourceKind::Group => {
                 diesel::delete(
@@ -669,30 +768,47 @@ impl Tx for DieselTx<'_> {
                 )
                 .execute(self.conn)
                 .map_err(db)?;
-                diesel::delete(
-                    groups::table
-                        .filter(groups::tenant_id.eq(&self.tenant))
-                        .filter(groups::id.eq(id)),
-                )
-                .execute(self.conn)
+                let rows = groups::table
+                    .filter(groups::tenant_id.eq(&self.tenant))
+                    .filter(groups::id.eq(id));
+                crate::on_conn!(&mut *self.conn, |c| diesel::delete(rows)
+                    .returning(groups::created)
+                    .load::<String>(c))
             }
         }
         .map_err(db)?;
-        if n > 0 {
-            self.count(kind, id, -1);
+        let deleted = !created.is_empty();
+        for c in &created {
+            self.count(kind, id, c, -1);
         }
-        Ok(n > 0)
+        Ok(deleted)
     }
 
     fn list(&mut self, kind: ResourceKind, q: &StoreQuery) -> Result<Page, Error> {
         let offset = i64::try_from(q.start_index.saturating_sub(1)).unwrap_or(i64::MAX);
         let limit = i64::try_from(q.count).unwrap_or(i64::MAX);
-        let renderer = Renderer {
+        let (none, mut rare) = (HashMap::new(), HashMap::new());
+        let mut renderer = Renderer {
             dialect: Dialect::of(self.conn),
             kind,
             tenant: &self.tenant,
+            rare: &none,
         };
-        let filter = q.filter.as_ref().map(|f| renderer.filter(f)).transpose()?;
+        let mut filter = q.filter.as_ref().map(|f| renderer.filter(f)).transpose()?;
+        // `co`/`ew` values on SQLite: rendered again with a plan for their rare trigrams.
+        if let (Some(f), Some(sql), AnyConnection::Sqlite(c)) =
+            (&q.filter, &filter, &mut *self.conn)
+        {
+            for (table, column, value) in &sql.substrings {
+                if let Some(query) = crate::trigrams::rare_match(c, table, column, value) {
+                    rare.insert((*table, value.clone()), query);
+                }
+            }
+            if !rare.is_empty() {
+                renderer.rare = &rare;
+                filter = Some(renderer.filter(f)?);
+            }
+        }
         let after = q.after.as_ref().map(|a| renderer.after(a));
         let backward = q.after.as_ref().is_some_and(|a| a.backward);
         let order = q
@@ -700,6 +816,23 @@ impl Tx for DieselTx<'_> {
             .as_ref()
             .map(|(key, dir)| renderer.order(key, *dir))
             .transpose()?;
+        // A deep page of the whole tenant in the default order starts in a known second
+        // (`Some(Some(..))`) or past the end (`Some(None)`). Counts this transaction has not
+        // written yet would mislead the descent, so such a transaction skips the whole offset.
+        let start = if filter.is_none()
+            && after.is_none()
+            && order.is_none()
+            && offset >= DEEP_OFFSET
+            && self.counted.created.is_empty()
+        {
+            Some(self.locate(kind, offset)?)
+        } else {
+            None
+        };
+        let skip = match &start {
+            Some(Some((_, skip))) => *skip,
+            _ => offset,
+        };
         let tenant = self.tenant.as_str();
         // The same statements for both tables; only the table and its columns differ.
         macro_rules! page {
@@ -713,61 +846,65 @@ impl Tx for DieselTx<'_> {
                     }
                     query
                 };
-                let page = || match &after {
-                    Some(a) => base().filter(a.clone()),
-                    None => base(),
+                let page = || match (&after, &start) {
+                    (Some(a), _) => base().filter(a.clone()),
+                    (None, Some(Some((second, _)))) => {
+                        base().filter($table::created.ge(second.clone()))
+                    }
+                    (None, _) => base(),
                 };
                 // How far the page reaches: its rows, or on a deep page its ids (a row deleted
                 // between the two reads must not make the page look like the last one).
-                let (rows, extent): (Vec<UserRow>, usize) = if limit == 0 {
-                    (Vec::new(), 0)
-                } else {
-                    let query = match &order {
-                        Some(o) => page().order(o.clone()),
-                        // A backward page is read nearest first; the caller restores the order.
-                        None if backward => {
-                            page().order(($table::created.desc(), $table::id.desc()))
-                        }
-                        None => page().order(($table::created.asc(), $table::id.asc())),
-                    };
-                    if offset == 0 {
-                        let mut rows: Vec<UserRow> = Bounded {
-                            query: query.select($columns),
-                            limit,
-                            offset,
-                        }
-                        .load(self.conn)
-                        .map_err(db)?;
-                        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-                        let extent = rows.len();
-                        (rows, extent)
+                let (rows, extent): (Vec<UserRow>, usize) =
+                    if limit == 0 || matches!(start, Some(None)) {
+                        (Vec::new(), 0)
                     } else {
-                        // Deep pages skip their offset over ids alone, which the ordering
-                        // index covers, and read only the page's rows: skipping whole rows
-                        // read every skipped row from the table.
-                        let mut ids: Vec<String> = Bounded {
-                            query: query.select($table::id),
-                            limit,
-                            offset,
-                        }
-                        .load(self.conn)
-                        .map_err(db)?;
-                        ids.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-                        let mut rows: Vec<UserRow> = $table::table
-                            .filter($table::tenant_id.eq(tenant))
-                            .filter($table::id.eq_any(&ids))
-                            .select($columns)
+                        let query = match &order {
+                            Some(o) => page().order(o.clone()),
+                            // A backward page is read nearest first; the caller restores the order.
+                            None if backward => {
+                                page().order(($table::created.desc(), $table::id.desc()))
+                            }
+                            None => page().order(($table::created.asc(), $table::id.asc())),
+                        };
+                        if skip == 0 {
+                            let mut rows: Vec<UserRow> = Bounded {
+                                query: query.select($columns),
+                                limit,
+                                offset: 0,
+                            }
                             .load(self.conn)
                             .map_err(db)?;
-                        let place: HashMap<&str, usize> = ids
-                            .iter()
-                            .enumerate()
-                            .map(|(i, id)| (id.as_str(), i))
-                            .collect();
-                        rows.sort_by_key(|r| place.get(r.id.as_str()).copied());
-                        (rows, ids.len())
-                    }
-                };
+                            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+                            let extent = rows.len();
+                            (rows, extent)
+                        } else {
+                            // Deep pages skip their offset over ids alone, which the ordering
+                            // index covers, and read only the page's rows: skipping whole rows
+                            // read every skipped row from the table.
+                            let mut ids: Vec<String> = Bounded {
+                                query: query.select($table::id),
+                                limit,
+                                offset: skip,
+                            }
+                            .load(self.conn)
+                            .map_err(db)?;
+                            ids.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+                            let mut rows: Vec<UserRow> = $table::table
+                                .filter($table::tenant_id.eq(tenant))
+                                .filter($table::id.eq_any(&ids))
+                                .select($columns)
+                                .load(self.conn)
+                                .map_err(db)?;
+                            let place: HashMap<&str, usize> = ids
+                                .iter()
+                                .enumerate()
+                                .map(|(i, id)| (id.as_str(), i))
+                                .collect();
+                            rows.sort_by_key(|r| place.get(r.id.as_str()).copied());
+                            (rows, ids.len())
+                        }
+                    };
                 // A page that is not full (and not past the end) already says how many match:
                 // lookups by a unique value never pay for a count.
                 let read = i64::try_from(extent).unwrap_or(i64::MAX);
@@ -949,7 +1086,8 @@ impl Tx for DieselTx<'_> {
         f: &mut dyn FnMut(&mut dyn Tx) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let events = self.audit.len();
-        let counted = self.counted;
+        // What to restore if `f` fails: a few counters and prefixes, cheap to copy.
+        let counted = self.counted.clone();
         if self.optimistic {
             let writes = self.writes;
             let result = f(self);
@@ -967,7 +1105,7 @@ impl Tx for DieselTx<'_> {
         }
         let (tenant, write) = (self.tenant.clone(), self.write);
         let mut audit = std::mem::take(&mut self.audit);
-        let mut inner = counted;
+        let mut inner = std::mem::take(&mut self.counted);
         let mut failure = None;
         // Inside the open transaction diesel's nested transaction is a SAVEPOINT.
         let done = self
@@ -975,10 +1113,10 @@ impl Tx for DieselTx<'_> {
             .transaction::<(), diesel::result::Error, _>(|conn| {
                 let mut nested = DieselTx::new(conn, &tenant, write);
                 nested.audit = std::mem::take(&mut audit);
-                nested.counted = counted;
+                nested.counted = std::mem::take(&mut inner);
                 let result = f(&mut nested);
                 audit = std::mem::take(&mut nested.audit);
-                inner = nested.counted;
+                inner = std::mem::take(&mut nested.counted);
                 result.map_err(|e| {
                     failure = Some(e);
                     diesel::result::Error::RollbackTransaction
@@ -992,6 +1130,7 @@ impl Tx for DieselTx<'_> {
         };
         if result.is_err() {
             self.audit.truncate(events);
+            self.counted = counted;
         } else {
             self.counted = inner;
         }

@@ -11,6 +11,8 @@ use diesel::prelude::*;
 use diesel::sql_types::Text;
 use scim_store::{AnyConnection, DbUrl, migrate};
 
+mod deep_pages;
+
 /// A fresh database: a temp SQLite file or a PostgreSQL schema (dropped afterwards).
 struct Db {
     url: String,
