@@ -54,9 +54,9 @@ pub struct Sql {
     /// Whether a statement holding this fragment must be planned with its values each time
     /// (see `Renderer::filter`).
     replan: bool,
-    /// The trigram tables, their columns and the values this fragment matches with `co` or
-    /// `ew` on SQLite: `trigrams::rare_match` may find each a faster plan (`Renderer::rare`).
-    pub substrings: Vec<(&'static str, &'static str, String)>,
+    /// The tables, columns and values this fragment matches with `co` or `ew` by a trigram
+    /// index: `trigrams` may find each a faster plan (`Renderer::rare`).
+    pub substrings: Vec<Substring>,
 }
 
 impl Sql {
@@ -127,10 +127,14 @@ pub struct Renderer<'a> {
     pub kind: ResourceKind,
     /// The tenant, for subqueries on side tables.
     pub tenant: &'a str,
-    /// FTS5 queries for the rare trigrams of `co`/`ew` values on SQLite, by trigram table and
-    /// value; a value without one is matched by LIKE on the trigram index alone.
-    pub rare: &'a HashMap<(&'static str, String), String>,
+    /// Plans for `co`/`ew` values (`trigrams`): on SQLite an FTS5 query for the value's rarest
+    /// trigrams, on PostgreSQL its rarest word. A value without one is matched by LIKE on the
+    /// trigram index alone.
+    pub rare: &'a HashMap<Substring, String>,
 }
+
+/// A table, one of its columns, and a value to find in it.
+pub type Substring = (&'static str, &'static str, String);
 
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
 fn escape_like(s: &str) -> String {
@@ -541,8 +545,7 @@ impl Renderer<'_> {
         } = index;
         let Operand::Str(s) = value else { return false };
         let plain = !s.contains(['%', '_', '\\']) && s.chars().count() >= 3;
-        if self.dialect != Dialect::Sqlite || !plain || !matches!(op, CompareOp::Co | CompareOp::Ew)
-        {
+        if !plain || !matches!(op, CompareOp::Co | CompareOp::Ew) {
             return false;
         }
         let pattern = if op == CompareOp::Co {
@@ -550,21 +553,34 @@ impl Renderer<'_> {
         } else {
             format!("%{s}")
         };
-        sql.substrings.push((table, column, s.clone()));
-        match self.rare.get(&(table, s.clone())) {
-            Some(query) => sql
+        let key = (qualifier, column, s.clone());
+        let rare = self.rare.get(&key);
+        sql.substrings.push(key);
+        match (self.dialect, rare) {
+            (Dialect::Sqlite, Some(query)) => sql
                 .push(&format!(
                     "{rowid} IN (SELECT rowid FROM {table} WHERE {table} MATCH "
                 ))
                 .bind(Part::Str(query.clone()))
                 .push(&format!(") AND {qualifier}.{column} LIKE "))
                 .bind(Part::Str(pattern)),
-            None => sql
+            (Dialect::Sqlite, None) => sql
                 .push(&format!(
                     "{rowid} IN (SELECT rowid FROM {table} WHERE {column} LIKE "
                 ))
                 .bind(Part::Str(pattern))
                 .push(")"),
+            // The word (letters and digits only) is what the index is searched for; the
+            // pattern is checked on an expression the index does not cover, so that the
+            // planner does not hand the index the pattern's common trigrams after all.
+            (Dialect::Postgres, Some(word)) => {
+                let c = format!("{qualifier}.{column}");
+                sql.push(&format!("{c} IS NOT NULL AND {c} LIKE "))
+                    .bind(Part::Str(format!("%{word}%")))
+                    .push(&format!(" AND ({c} || '') LIKE "))
+                    .bind(Part::Str(pattern))
+            }
+            (Dialect::Postgres, None) => return false,
         };
         true
     }

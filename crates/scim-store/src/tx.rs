@@ -795,13 +795,20 @@ impl Tx for DieselTx<'_> {
             rare: &none,
         };
         let mut filter = q.filter.as_ref().map(|f| renderer.filter(f)).transpose()?;
-        // `co`/`ew` values on SQLite: rendered again with a plan for their rare trigrams.
-        if let (Some(f), Some(sql), AnyConnection::Sqlite(c)) =
-            (&q.filter, &filter, &mut *self.conn)
-        {
+        // `co`/`ew` values: rendered again with a plan for their rare trigrams.
+        if let (Some(f), Some(sql)) = (&q.filter, &filter) {
             for (table, column, value) in &sql.substrings {
-                if let Some(query) = crate::trigrams::rare_match(c, table, column, value) {
-                    rare.insert((*table, value.clone()), query);
+                let plan = match &mut *self.conn {
+                    AnyConnection::Sqlite(c) => {
+                        let index = format!("{table}_trigram");
+                        crate::trigrams::rare_match(c, &index, column, value)
+                    }
+                    AnyConnection::Postgres(c) => {
+                        crate::trigrams::rare_word(c, &self.tenant, table, column, value)
+                    }
+                };
+                if let Some(plan) = plan {
+                    rare.insert((*table, *column, value.clone()), plan);
                 }
             }
             if !rare.is_empty() {

@@ -10,6 +10,7 @@ use crate::harness::{Backend, ENTERPRISE, GROUP, Server, USER};
 backends!(
     every_operator_on_strings,
     substring_indexes_follow_writes,
+    substrings_in_a_larger_tenant,
     case_rules_come_from_the_schema,
     precedence_and_not,
     multi_valued_and_value_filters,
@@ -244,6 +245,59 @@ fn booleans_numbers_and_dates(backend: Backend) {
         .assert_error(400, Some("invalidFilter"));
     s.get(&format!("/Users?filter={}", enc("title gt 3")))
         .assert_error(400, Some("invalidFilter"));
+}
+
+/// `co` and `ew` where the store looks up only a value's rarest trigrams (SQLite) or its rarest
+/// word (PostgreSQL, from a sample of at least 100 rows) and checks the whole pattern on the
+/// rows found: the same answers as matching the whole pattern, `not` included for users
+/// without the attribute.
+fn substrings_in_a_larger_tenant(backend: Backend) {
+    let s = Server::start(backend);
+    let ops: Vec<Value> = (0..300)
+        .map(|i| {
+            let mut user = json!({"schemas": [USER], "userName": format!("p{i:04}@corp.example"),
+                "emails": [{"value": format!("P{i:04}@Corp.example"), "type": "work"}]});
+            if i % 2 == 0 {
+                user["displayName"] = json!(format!("Person {i:04} Corp"));
+            }
+            json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"), "data": user})
+        })
+        .collect();
+    for part in ops.chunks(50) {
+        let r = s.post(
+            "/Bulk",
+            &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                    "Operations": part}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+    assert_eq!(s.get("/Users?count=0").body["totalResults"], 300);
+    let one = ["p0123@corp.example"];
+    assert_eq!(names(&s, "emails.value co \"0123@corp\""), one);
+    assert_eq!(names(&s, "emails.value co \"0123@CORP.ex\""), one);
+    assert_eq!(names(&s, "userName co \"0123@corp\""), one);
+    assert_eq!(names(&s, "userName ew \"0123@corp.example\""), one);
+    assert_eq!(
+        names(&s, "emails.value ew \"0123@corp\""),
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        names(&s, "displayName co \"0124 corp\""),
+        ["p0124@corp.example"]
+    );
+    assert_eq!(
+        names(&s, "displayName co \"0125 corp\""),
+        Vec::<String>::new()
+    );
+    let total = |filter: &str| {
+        let r = s.get(&format!("/Users?filter={}&count=0", enc(filter)));
+        assert_eq!(r.status, 200, "{filter}: {}", r.text);
+        r.body["totalResults"].clone()
+    };
+    assert_eq!(total("not (displayName co \"0124 corp\")"), 299);
+    assert_eq!(total("not (emails.value co \"0123@corp\")"), 299);
+    assert_eq!(total("emails.value co \"@corp.example\""), 300);
+    assert_eq!(total("userName co \"01\" and userName co \"2@corp\""), 11);
 }
 
 fn metacharacters_match_literally(backend: Backend) {
