@@ -17,6 +17,8 @@
 //! the choice is among the value's words, by how often their trigrams occur in a small page
 //! sample of the tenant's rows (what ANALYZE does for the planner).
 
+use std::cmp::Reverse;
+
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Binary, Text};
 
@@ -32,12 +34,15 @@ const SPREAD: i64 = 4;
 const COMMON: i64 = 400;
 
 /// Rows the PostgreSQL page sample aims at, and the fewest it must hold to be read at all.
-const SAMPLE: i64 = 2_000;
+const SAMPLE: i64 = 500;
 const SAMPLE_MIN: usize = 100;
 
-/// A word is used alone when its trigrams occur at most a quarter as often as the whole
-/// pattern's: less than that saving does not pay for checking its extra candidates.
+/// A part of the value is searched alone when its trigrams occur at most a quarter as often as
+/// the whole pattern's: less than that saving does not pay for checking its extra candidates.
 const SAVING: usize = 4;
+
+/// A trigram in at most one sampled row in this many counts as rare.
+const RARE: usize = 50;
 
 #[derive(QueryableByName)]
 struct Span {
@@ -180,18 +185,24 @@ mod tests {
     }
 
     #[test]
-    fn a_word_is_chosen_when_its_trigrams_are_rarer_than_the_rest() {
+    fn the_longest_run_of_rare_trigrams_is_searched_for() {
         assert_eq!(words("0512345@Corp.x"), ["0512345", "corp"]);
         assert_eq!(words("zoë-ab"), ["zoë"]);
-        let rows: Vec<String> = (0..300).map(|i| format!("p{i:04}@corp.example")).collect();
+        let rows: Vec<String> = (0..3_000)
+            .map(|i| format!("p{i:05}@corp.example"))
+            .chain((0..100).map(|i| format!("x000{i}@corp.example")))
+            .collect();
         let w = |s: &[&str]| s.iter().map(|w| (*w).to_owned()).collect::<Vec<_>>();
-        assert_eq!(
-            choose_word(&w(&["0123", "corp"]), &rows),
-            Some("0123".to_owned())
-        );
-        // Both common: the whole pattern it is.
-        assert_eq!(choose_word(&w(&["corp", "example"]), &rows), None);
-        assert_eq!(choose_word(&w(&["corp"]), &rows), None);
+        let part = |words: &[&str]| choose_part(&w(words), &rows);
+        // `p01` and `012` are in a hundred rows and more: `1234` is what is rare.
+        assert_eq!(part(&["p01234", "corp"]), Some("1234".to_owned()));
+        // `000` is in the 100 `x000` rows, over the 62 that make a trigram common here.
+        assert_eq!(part(&["x00031", "corp"]), None);
+        assert_eq!(part(&["p02000", "p01230", "corp"]), Some("1230".to_owned()));
+        assert_eq!(part(&["p01234"]), Some("1234".to_owned()));
+        // Common words only, or a part no rarer than the whole: the whole pattern it is.
+        assert_eq!(part(&["corp", "example"]), None);
+        assert_eq!(part(&["1234"]), None);
     }
 }
 
@@ -212,10 +223,10 @@ fn words(value: &str) -> Vec<String> {
         .collect()
 }
 
-/// The word of `value` to find candidate rows by on PostgreSQL (`LIKE '%word%'` on the trigram
+/// The part of `value` to find candidate rows by on PostgreSQL (`LIKE '%part%'` on the trigram
 /// index, then the whole pattern on the rows), or `None` when the whole pattern reads about as
 /// little. `table` and `column` are the store's own names, never client input.
-pub fn rare_word(
+pub fn rare_part(
     conn: &mut PgConnection,
     tenant: &str,
     table: &str,
@@ -223,10 +234,6 @@ pub fn rare_word(
     value: &str,
 ) -> Option<String> {
     let words = words(value);
-    // A single word is the whole pattern's index lookup already.
-    if words.len() < 2 {
-        return None;
-    }
     // SYSTEM sampling reads whole pages at random: the fraction is set from the planner's row
     // estimate so that about SAMPLE rows come back whatever the table's size.
     let sql = format!(
@@ -244,20 +251,51 @@ pub fn rare_word(
         return None;
     }
     let rows: Vec<String> = sample.into_iter().map(|s| s.value.to_lowercase()).collect();
-    choose_word(&words, &rows)
+    choose_part(&words, &rows)
 }
 
-/// The word whose trigrams occur least in `rows`, if it reads at most a `SAVING`th of what all
-/// the words' trigrams read.
-fn choose_word(words: &[String], rows: &[String]) -> Option<String> {
-    let cost = |word: &str| -> usize {
-        trigrams(word)
-            .iter()
-            .map(|t| rows.iter().filter(|r| r.contains(t.as_str())).count())
-            .sum()
-    };
-    let costs: Vec<(usize, &String)> = words.iter().map(|w| (cost(w), w)).collect();
-    let whole: usize = costs.iter().map(|(c, _)| c).sum();
-    let (least, word) = costs.iter().min_by_key(|(c, _)| *c)?;
-    (least * SAVING <= whole && costs.len() > 1).then(|| (*word).clone())
+/// The part of a word to search the index for: the longest run of consecutive trigrams that
+/// are each rare in `rows` (in at most one row in `RARE`, or 10), two trigrams at least so
+/// that the candidates are few, if its trigrams read at most a `SAVING`th of what all the
+/// words' trigrams read. `0003170@corp` is searched as `03170`: `000`, `cor` and `orp` are
+/// common.
+fn choose_part(words: &[String], rows: &[String]) -> Option<String> {
+    let rare = (rows.len() / RARE).max(10);
+    let mut whole = 0;
+    // (trigrams, rows read, part)
+    let mut best: Option<(usize, usize, String)> = None;
+    for word in words {
+        let chars: Vec<char> = word.chars().collect();
+        let counts: Vec<usize> = chars
+            .windows(3)
+            .map(|t| {
+                let t: String = t.iter().collect();
+                rows.iter().filter(|r| r.contains(t.as_str())).count()
+            })
+            .collect();
+        whole += counts.iter().sum::<usize>();
+        let mut start = 0;
+        // A common trigram (or the word's end) closes the run before it.
+        for end in 0..=counts.len() {
+            if counts.get(end).is_some_and(|n| *n <= rare) {
+                continue;
+            }
+            let run = counts.get(start..end).unwrap_or_default();
+            let read: usize = run.iter().sum();
+            let better = best
+                .as_ref()
+                .is_none_or(|(k, r, _)| (run.len(), Reverse(read)) > (*k, Reverse(*r)));
+            if run.len() >= 2 && better {
+                let part: String = chars
+                    .get(start..end + 2)
+                    .unwrap_or_default()
+                    .iter()
+                    .collect();
+                best = Some((run.len(), read, part));
+            }
+            start = end + 1;
+        }
+    }
+    let (_, read, part) = best?;
+    (read * SAVING <= whole).then_some(part)
 }

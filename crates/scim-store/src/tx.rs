@@ -804,7 +804,7 @@ impl Tx for DieselTx<'_> {
                         crate::trigrams::rare_match(c, &index, column, value)
                     }
                     AnyConnection::Postgres(c) => {
-                        crate::trigrams::rare_word(c, &self.tenant, table, column, value)
+                        crate::trigrams::rare_part(c, &self.tenant, table, column, value)
                     }
                 };
                 if let Some(plan) = plan {
