@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """A walk through every user (issue #7): RFC 9865 cursor paging against startIndex paging, at
-the page size maxResults allows (1,000), on a database already filled (by bench/query.py).
+the page size maxResults allows (1,000), on a database already filled (by bench/load.py).
 Prints the total time of each walk and the time of its first and last ten pages: keyset
 pages cost the same all the way, offset pages grow with their depth.
 
