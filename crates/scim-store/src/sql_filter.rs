@@ -128,8 +128,8 @@ pub struct Renderer<'a> {
     /// The tenant, for subqueries on side tables.
     pub tenant: &'a str,
     /// Plans for `co`/`ew` values (`trigrams`): on SQLite an FTS5 query for the value's rarest
-    /// trigrams, on PostgreSQL its rarest word. A value without one is matched by LIKE on the
-    /// trigram index alone.
+    /// trigrams, on PostgreSQL its longest run of rare trigrams within a word. A value without
+    /// one is matched by LIKE on the trigram index alone.
     pub rare: &'a HashMap<Substring, String>,
 }
 
@@ -532,10 +532,12 @@ impl Renderer<'_> {
         }
     }
 
-    /// On SQLite, a `co`/`ew` pattern of three plain characters or more can be answered by an
-    /// FTS5 trigram index: the rowids of the matching rows, found by LIKE on the index, or with
-    /// a `rare` plan by an FTS5 query for the value's rarest trigrams and LIKE on the rows it
-    /// finds. Patterns with LIKE metacharacters keep the plain, escaped LIKE.
+    /// A `co`/`ew` pattern of three plain characters or more is answered by a trigram index.
+    /// On SQLite: the rowids of the matching rows, found by LIKE on the FTS5 index, or with a
+    /// `rare` plan by an FTS5 query for the value's rarest trigrams and LIKE on the rows it
+    /// finds. On PostgreSQL only with a `rare` plan (otherwise the caller's LIKE, which pg_trgm
+    /// serves): LIKE on the part of the value, then on the whole. Patterns with LIKE
+    /// metacharacters keep the plain, escaped LIKE.
     fn trigram(&self, sql: &mut Sql, index: Trigram<'_>, op: CompareOp, value: &Operand) -> bool {
         let Trigram {
             rowid,

@@ -14,8 +14,8 @@
 //! PostgreSQL's pg_trgm GIN index reads the posting lists of every trigram of a pattern too:
 //! 33 ms for `%0512345@corp%`, against 1.7 ms for `%0512345%` with the whole pattern checked
 //! on the one row it finds. pg_trgm cuts words at characters other than letters and digits, so
-//! the choice is among the value's words, by how often their trigrams occur in a small page
-//! sample of the tenant's rows (what ANALYZE does for the planner).
+//! the choice is a run of rare trigrams within one of the value's words, judged by how often
+//! they occur in a small page sample of the tenant's rows (what ANALYZE does for the planner).
 
 use std::cmp::Reverse;
 
@@ -235,10 +235,12 @@ pub fn rare_part(
 ) -> Option<String> {
     let words = words(value);
     // SYSTEM sampling reads whole pages at random: the fraction is set from the planner's row
-    // estimate so that about SAMPLE rows come back whatever the table's size.
+    // estimate so that about SAMPLE rows come back whatever the table's size. A table never
+    // analyzed has no estimate (-1): its size in pages, at 20 rows a page, stands in for it.
     let sql = format!(
         "SELECT {column} AS value FROM {table} TABLESAMPLE SYSTEM ((
-             SELECT LEAST(100, 100.0 * {SAMPLE} / GREATEST(reltuples, 1)) FROM pg_class
+             SELECT LEAST(100, 100.0 * {SAMPLE} / GREATEST(reltuples, 20.0
+                 * pg_relation_size(oid) / current_setting('block_size')::real, 1)) FROM pg_class
              WHERE oid = '{table}'::regclass)::real)
          WHERE tenant_id = $1 AND {column} IS NOT NULL"
     );

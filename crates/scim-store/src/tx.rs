@@ -27,7 +27,8 @@ use crate::sql_filter::{Dialect, Renderer};
 const CHUNK: usize = 500;
 
 /// The `meta.created` prefixes `created_counts` counts by: month, day, hour, minute, second.
-const CREATED_LEVELS: [usize; 5] = [7, 10, 13, 16, 19];
+const CREATED_LEVELS: [usize; 5] = [MONTH, 10, 13, 16, 19];
+const MONTH: usize = 7;
 
 /// From this offset on, an unfiltered page in the default order is found through
 /// `created_counts` (a few small reads) rather than by an OFFSET over the tenant's index.
@@ -113,12 +114,13 @@ where
 
 /// The change a transaction makes to its tenant's resource counts, written once at its end so
 /// that the counter rows are locked only while the transaction commits.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Default)]
 struct Counted {
     users: i64,
     groups: i64,
-    /// By resource type, `created_counts` level and `meta.created` prefix.
-    created: BTreeMap<(&'static str, usize, String), i64>,
+    /// Resources counted, by type and `meta.created`, for `created_counts`: a log, so that a
+    /// savepoint undoes its part by cutting it back.
+    created: Vec<(&'static str, String, i64)>,
     /// The `resource_counts` shard to add to: on PostgreSQL the last hex digit of the first
     /// resource id counted (random in a UUIDv7, whose first digits are the time), so that
     /// concurrent writers of one tenant mostly take different rows; SQLite has one writer at a
@@ -132,14 +134,7 @@ impl Counted {
             ResourceKind::User => self.users += by,
             ResourceKind::Group => self.groups += by,
         }
-        for level in CREATED_LEVELS {
-            if let Some(prefix) = created.get(..level) {
-                *self
-                    .created
-                    .entry((kind.name(), level, prefix.to_owned()))
-                    .or_default() += by;
-            }
-        }
+        self.created.push((kind.name(), created.to_owned(), by));
         let digit = || {
             id.chars()
                 .next_back()
@@ -150,6 +145,29 @@ impl Counted {
             .shard
             .or_else(|| if sharded { digit() } else { None })
             .or(Some(0));
+    }
+
+    /// What to restore if a savepoint fails.
+    fn mark(&self) -> (i64, i64, Option<i64>, usize) {
+        (self.users, self.groups, self.shard, self.created.len())
+    }
+
+    fn restore(&mut self, (users, groups, shard, created): (i64, i64, Option<i64>, usize)) {
+        (self.users, self.groups, self.shard) = (users, groups, shard);
+        self.created.truncate(created);
+    }
+
+    /// The changes to `created_counts` rows, by type, level and prefix, in one order.
+    fn by_prefix(&self) -> BTreeMap<(&'static str, usize, &str), i64> {
+        let mut out = BTreeMap::new();
+        for (kind, created, by) in &self.created {
+            for level in CREATED_LEVELS {
+                if let Some(prefix) = created.get(..level) {
+                    *out.entry((*kind, level, prefix)).or_default() += by;
+                }
+            }
+        }
+        out
     }
 }
 
@@ -386,17 +404,17 @@ impl<'a> DieselTx<'a> {
         let counted = std::mem::take(&mut self.counted);
         let shard = counted.shard.unwrap_or(0);
         let created: Vec<_> = counted
-            .created
-            .iter()
-            .filter(|(_, by)| **by != 0)
+            .by_prefix()
+            .into_iter()
+            .filter(|(_, by)| *by != 0)
             .map(|((kind, level, prefix), by)| {
                 (
                     created_counts::tenant_id.eq(&self.tenant),
-                    created_counts::resource_type.eq(*kind),
-                    created_counts::level.eq(i64::try_from(*level).unwrap_or_default()),
+                    created_counts::resource_type.eq(kind),
+                    created_counts::level.eq(i64::try_from(level).unwrap_or_default()),
                     created_counts::prefix.eq(prefix),
                     created_counts::shard.eq(shard),
-                    created_counts::n.eq(*by),
+                    created_counts::n.eq(by),
                 )
             })
             .collect();
@@ -498,7 +516,8 @@ impl<'a> DieselTx<'a> {
     /// Where the row at `offset` (0-based) of the tenant's default order is: the `meta.created`
     /// second it was created in, and how many rows of that second precede it. `None` when the
     /// tenant holds no more than `offset` rows of `kind`. Each level reads one prefix's
-    /// children (at most 60 prefixes, times 16 shards on PostgreSQL).
+    /// children: every month the tenant has, then at most 31, 24, 60 and 60 prefixes (times 16
+    /// shards on PostgreSQL).
     fn locate(&mut self, kind: ResourceKind, offset: i64) -> Result<Option<(String, i64)>, Error> {
         let mut prefix = String::new();
         let mut skip = offset;
@@ -526,7 +545,11 @@ impl<'a> DieselTx<'a> {
             }
             match found {
                 Some(p) => prefix = p,
-                None => return Ok(None),
+                None if level == MONTH => return Ok(None),
+                // PostgreSQL reads each level in its own snapshot: a delete committed between
+                // two of them can leave a prefix's children short of `skip`. Such a page skips
+                // its whole offset, as it would without the counts.
+                None => return Ok(Some((String::new(), offset))),
             }
         }
         Ok(Some((prefix, skip)))
@@ -830,6 +853,7 @@ impl Tx for DieselTx<'_> {
             && after.is_none()
             && order.is_none()
             && offset >= DEEP_OFFSET
+            && limit > 0
             && self.counted.created.is_empty()
         {
             Some(self.locate(kind, offset)?)
@@ -1093,14 +1117,13 @@ impl Tx for DieselTx<'_> {
         f: &mut dyn FnMut(&mut dyn Tx) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let events = self.audit.len();
-        // What to restore if `f` fails: a few counters and prefixes, cheap to copy.
-        let counted = self.counted.clone();
+        let counted = self.counted.mark();
         if self.optimistic {
             let writes = self.writes;
             let result = f(self);
             if let Err(e) = &result {
                 self.audit.truncate(events);
-                self.counted = counted;
+                self.counted.restore(counted);
                 // A failed statement (or a write to undo) needs the real savepoint.
                 let database = matches!(
                     e,
@@ -1135,11 +1158,10 @@ impl Tx for DieselTx<'_> {
             (Ok(()), None) => Ok(()),
             (Err(e), None) => Err(db(e)),
         };
+        self.counted = inner;
         if result.is_err() {
             self.audit.truncate(events);
-            self.counted = counted;
-        } else {
-            self.counted = inner;
+            self.counted.restore(counted);
         }
         result
     }

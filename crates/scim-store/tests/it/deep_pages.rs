@@ -104,17 +104,41 @@ fn deep_pages_follow_the_creation_order() {
             .write(&other, |tx| tx.insert(&group("elsewhere", base)))
             .unwrap();
         all.sort();
-        // Deletes: every 26th in the order, a whole second's rows among them.
-        let gone: Vec<String> = all.iter().step_by(26).map(|(_, id)| id.clone()).collect();
+        // Deletes: every 26th in the order, and the three rows of one second (rows 1,500 to
+        // 1,502 share theirs), so that its counts go down to nothing at every level below.
+        let mut gone: Vec<String> = all.iter().step_by(26).map(|(_, id)| id.clone()).collect();
+        gone.extend(all[1_500..1_503].iter().map(|(_, id)| id.clone()));
+        gone.sort();
+        gone.dedup();
         store
             .write(&t, |tx| {
                 for id in &gone {
-                    assert!(tx.delete(ResourceKind::Group, id)?);
+                    assert!(tx.delete(ResourceKind::Group, id)?, "{id}");
                 }
                 Ok(())
             })
             .unwrap();
         all.retain(|(_, id)| !gone.contains(id));
+        // A create undone by its savepoint, plain and in a batch (whose savepoints are elided
+        // until one fails), leaves no count behind.
+        let undone = |tx: &mut dyn scim_core::store::Tx| {
+            tx.savepoint(&mut |tx| {
+                tx.insert(&group("undone", base + Duration::days(400)))?;
+                Err(scim_core::Error::InvalidValue("undone".into()))
+            })
+        };
+        store
+            .write(&t, |tx| {
+                assert!(undone(tx).is_err());
+                Ok(())
+            })
+            .unwrap();
+        store
+            .write_batch(&t, |tx| {
+                assert!(undone(tx).is_err());
+                Ok(())
+            })
+            .unwrap();
         let len = all.len();
         let ids: Vec<&String> = all.iter().map(|(_, id)| id).collect();
         for start in [
