@@ -143,6 +143,38 @@ fn choose(mut spans: Vec<(String, i64)>, column: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// The statistics query reads a real FTS5 index, and its plan finds the row.
+    #[test]
+    fn an_fts5_index_yields_a_plan_that_finds_the_rows() {
+        use diesel::connection::SimpleConnection;
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        conn.batch_execute(
+            "CREATE VIRTUAL TABLE t_trigram USING fts5(v, tokenize = 'trigram');
+             WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 2999)
+             INSERT INTO t_trigram (v) SELECT printf('user%05d@corp.example', i) FROM n;",
+        )
+        .unwrap();
+        let plan = rare_match(&mut conn, "t_trigram", "v", "01234@corp").unwrap();
+        assert!(plan.starts_with("v : \""), "{plan}");
+        #[derive(QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Text)]
+            v: String,
+        }
+        let rows: Vec<Row> = diesel::sql_query(
+            "SELECT v FROM t_trigram WHERE t_trigram MATCH ? AND v LIKE '%01234@corp%'",
+        )
+        .bind::<Text, _>(&plan)
+        .load(&mut conn)
+        .unwrap();
+        assert_eq!(
+            rows.into_iter().map(|r| r.v).collect::<Vec<_>>(),
+            ["user01234@corp.example"]
+        );
+        // No trigram index of that name: no plan, and LIKE alone answers.
+        assert_eq!(rare_match(&mut conn, "missing_trigram", "v", "01234"), None);
+    }
+
     #[test]
     fn trigrams_are_characters_not_bytes() {
         assert_eq!(trigrams("ab"), Vec::<String>::new());
