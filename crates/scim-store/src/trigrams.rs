@@ -139,6 +139,102 @@ fn choose(mut spans: Vec<(String, i64)>, column: &str) -> Option<String> {
     Some(phrases.join(" AND "))
 }
 
+#[derive(QueryableByName)]
+struct Sampled {
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+/// The words of `value` as pg_trgm cuts them (letters and digits), lower-cased, of three
+/// characters or more: the ones that have trigrams of their own.
+fn words(value: &str) -> Vec<String> {
+    value
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 3)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The part of `value` to find candidate rows by on PostgreSQL (`LIKE '%part%'` on the trigram
+/// index, then the whole pattern on the rows), or `None` when the whole pattern reads about as
+/// little. `table` and `column` are the store's own names, never client input.
+pub fn rare_part(
+    conn: &mut PgConnection,
+    tenant: &str,
+    table: &str,
+    column: &str,
+    value: &str,
+) -> Option<String> {
+    let words = words(value);
+    // SYSTEM sampling reads whole pages at random: the fraction is set from the planner's row
+    // estimate so that about SAMPLE rows come back whatever the table's size. A table never
+    // analyzed has no estimate (-1): its size in pages, at 20 rows a page, stands in for it.
+    let sql = format!(
+        "SELECT {column} AS value FROM {table} TABLESAMPLE SYSTEM ((
+             SELECT LEAST(100, 100.0 * {SAMPLE} / GREATEST(reltuples, 20.0
+                 * pg_relation_size(oid) / current_setting('block_size')::real, 1)) FROM pg_class
+             WHERE oid = '{table}'::regclass)::real)
+         WHERE tenant_id = $1 AND {column} IS NOT NULL"
+    );
+    let sample: Vec<Sampled> = diesel::sql_query(sql)
+        .bind::<Text, _>(tenant)
+        .load(conn)
+        .inspect_err(|e| tracing::debug!(error = %e, table, "trigram sample failed"))
+        .ok()?;
+    if sample.len() < SAMPLE_MIN {
+        return None;
+    }
+    let rows: Vec<String> = sample.into_iter().map(|s| s.value.to_lowercase()).collect();
+    choose_part(&words, &rows)
+}
+
+/// The part of a word to search the index for: the longest run of consecutive trigrams that
+/// are each rare in `rows` (in at most one row in `RARE`, or 10), two trigrams at least so
+/// that the candidates are few, if its trigrams read at most a `SAVING`th of what all the
+/// words' trigrams read. `0003170@corp` is searched as `03170`: `000`, `cor` and `orp` are
+/// common.
+fn choose_part(words: &[String], rows: &[String]) -> Option<String> {
+    let rare = (rows.len() / RARE).max(10);
+    let mut whole = 0;
+    // (trigrams, rows read, part)
+    let mut best: Option<(usize, usize, String)> = None;
+    for word in words {
+        let chars: Vec<char> = word.chars().collect();
+        let counts: Vec<usize> = chars
+            .windows(3)
+            .map(|t| {
+                let t: String = t.iter().collect();
+                rows.iter().filter(|r| r.contains(t.as_str())).count()
+            })
+            .collect();
+        whole += counts.iter().sum::<usize>();
+        let mut start = 0;
+        // A common trigram (or the word's end) closes the run before it.
+        for end in 0..=counts.len() {
+            if counts.get(end).is_some_and(|n| *n <= rare) {
+                continue;
+            }
+            let run = counts.get(start..end).unwrap_or_default();
+            let read: usize = run.iter().sum();
+            let better = best
+                .as_ref()
+                .is_none_or(|(k, r, _)| (run.len(), Reverse(read)) > (*k, Reverse(*r)));
+            if run.len() >= 2 && better {
+                let part: String = chars
+                    .get(start..end + 2)
+                    .unwrap_or_default()
+                    .iter()
+                    .collect();
+                best = Some((run.len(), read, part));
+            }
+            start = end + 1;
+        }
+    }
+    let (_, read, part) = best?;
+    (read * SAVING <= whole).then_some(part)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,100 +332,4 @@ mod tests {
         assert_eq!(part(&["corp", "example"]), None);
         assert_eq!(part(&["1234"]), None);
     }
-}
-
-#[derive(QueryableByName)]
-struct Sampled {
-    #[diesel(sql_type = Text)]
-    value: String,
-}
-
-/// The words of `value` as pg_trgm cuts them (letters and digits), lower-cased, of three
-/// characters or more: the ones that have trigrams of their own.
-fn words(value: &str) -> Vec<String> {
-    value
-        .to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| w.chars().count() >= 3)
-        .map(str::to_owned)
-        .collect()
-}
-
-/// The part of `value` to find candidate rows by on PostgreSQL (`LIKE '%part%'` on the trigram
-/// index, then the whole pattern on the rows), or `None` when the whole pattern reads about as
-/// little. `table` and `column` are the store's own names, never client input.
-pub fn rare_part(
-    conn: &mut PgConnection,
-    tenant: &str,
-    table: &str,
-    column: &str,
-    value: &str,
-) -> Option<String> {
-    let words = words(value);
-    // SYSTEM sampling reads whole pages at random: the fraction is set from the planner's row
-    // estimate so that about SAMPLE rows come back whatever the table's size. A table never
-    // analyzed has no estimate (-1): its size in pages, at 20 rows a page, stands in for it.
-    let sql = format!(
-        "SELECT {column} AS value FROM {table} TABLESAMPLE SYSTEM ((
-             SELECT LEAST(100, 100.0 * {SAMPLE} / GREATEST(reltuples, 20.0
-                 * pg_relation_size(oid) / current_setting('block_size')::real, 1)) FROM pg_class
-             WHERE oid = '{table}'::regclass)::real)
-         WHERE tenant_id = $1 AND {column} IS NOT NULL"
-    );
-    let sample: Vec<Sampled> = diesel::sql_query(sql)
-        .bind::<Text, _>(tenant)
-        .load(conn)
-        .inspect_err(|e| tracing::debug!(error = %e, table, "trigram sample failed"))
-        .ok()?;
-    if sample.len() < SAMPLE_MIN {
-        return None;
-    }
-    let rows: Vec<String> = sample.into_iter().map(|s| s.value.to_lowercase()).collect();
-    choose_part(&words, &rows)
-}
-
-/// The part of a word to search the index for: the longest run of consecutive trigrams that
-/// are each rare in `rows` (in at most one row in `RARE`, or 10), two trigrams at least so
-/// that the candidates are few, if its trigrams read at most a `SAVING`th of what all the
-/// words' trigrams read. `0003170@corp` is searched as `03170`: `000`, `cor` and `orp` are
-/// common.
-fn choose_part(words: &[String], rows: &[String]) -> Option<String> {
-    let rare = (rows.len() / RARE).max(10);
-    let mut whole = 0;
-    // (trigrams, rows read, part)
-    let mut best: Option<(usize, usize, String)> = None;
-    for word in words {
-        let chars: Vec<char> = word.chars().collect();
-        let counts: Vec<usize> = chars
-            .windows(3)
-            .map(|t| {
-                let t: String = t.iter().collect();
-                rows.iter().filter(|r| r.contains(t.as_str())).count()
-            })
-            .collect();
-        whole += counts.iter().sum::<usize>();
-        let mut start = 0;
-        // A common trigram (or the word's end) closes the run before it.
-        for end in 0..=counts.len() {
-            if counts.get(end).is_some_and(|n| *n <= rare) {
-                continue;
-            }
-            let run = counts.get(start..end).unwrap_or_default();
-            let read: usize = run.iter().sum();
-            let better = best
-                .as_ref()
-                .is_none_or(|(k, r, _)| (run.len(), Reverse(read)) > (*k, Reverse(*r)));
-            if run.len() >= 2 && better {
-                let part: String = chars
-                    .get(start..end + 2)
-                    .unwrap_or_default()
-                    .iter()
-                    .collect();
-                best = Some((run.len(), read, part));
-            }
-            start = end + 1;
-        }
-    }
-    let (_, read, part) = best?;
-    (read * SAVING <= whole).then_some(part)
 }

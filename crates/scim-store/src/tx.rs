@@ -34,6 +34,16 @@ const MONTH: usize = 7;
 /// `created_counts` (a few small reads) rather than by an OFFSET over the tenant's index.
 const DEEP_OFFSET: i64 = 2_000;
 
+/// Where a page of the default order (creation, then id) starts.
+enum Start {
+    /// After skipping its offset over the tenant's index.
+    Offset,
+    /// In the `meta.created` second given, after skipping that second's first rows.
+    Second(String, i64),
+    /// Past the tenant's last row: the page is empty.
+    PastEnd,
+}
+
 /// A transaction bound to one tenant.
 pub struct DieselTx<'a> {
     /// The connection, inside an open transaction.
@@ -514,11 +524,10 @@ impl<'a> DieselTx<'a> {
     }
 
     /// Where the row at `offset` (0-based) of the tenant's default order is: the `meta.created`
-    /// second it was created in, and how many rows of that second precede it. `None` when the
-    /// tenant holds no more than `offset` rows of `kind`. Each level reads one prefix's
-    /// children: every month the tenant has, then at most 31, 24, 60 and 60 prefixes (times 16
-    /// shards on PostgreSQL).
-    fn locate(&mut self, kind: ResourceKind, offset: i64) -> Result<Option<(String, i64)>, Error> {
+    /// second it was created in and how many rows of that second precede it, or past the end.
+    /// Each level reads one prefix's children: every month the tenant has, then at most 31, 24,
+    /// 60 and 60 prefixes (times 16 shards on PostgreSQL).
+    fn locate(&mut self, kind: ResourceKind, offset: i64) -> Result<Start, Error> {
         let mut prefix = String::new();
         let mut skip = offset;
         for level in CREATED_LEVELS {
@@ -545,14 +554,14 @@ impl<'a> DieselTx<'a> {
             }
             match found {
                 Some(p) => prefix = p,
-                None if level == MONTH => return Ok(None),
+                None if level == MONTH => return Ok(Start::PastEnd),
                 // PostgreSQL reads each level in its own snapshot: a delete committed between
                 // two of them can leave a prefix's children short of `skip`. Such a page skips
                 // its whole offset, as it would without the counts.
-                None => return Ok(Some((String::new(), offset))),
+                None => return Ok(Start::Offset),
             }
         }
-        Ok(Some((prefix, skip)))
+        Ok(Start::Second(prefix, skip))
     }
 
     fn replace_emails(&mut self, user_id: &str, emails: &[String]) -> Result<(), Error> {
@@ -846,9 +855,9 @@ impl Tx for DieselTx<'_> {
             .as_ref()
             .map(|(key, dir)| renderer.order(key, *dir))
             .transpose()?;
-        // A deep page of the whole tenant in the default order starts in a known second
-        // (`Some(Some(..))`) or past the end (`Some(None)`). Counts this transaction has not
-        // written yet would mislead the descent, so such a transaction skips the whole offset.
+        // A deep page of the whole tenant in the default order starts in a known second, or past
+        // the end. Counts this transaction has not written yet would mislead the descent, so
+        // such a transaction skips the whole offset.
         let start = if filter.is_none()
             && after.is_none()
             && order.is_none()
@@ -856,13 +865,13 @@ impl Tx for DieselTx<'_> {
             && limit > 0
             && self.counted.created.is_empty()
         {
-            Some(self.locate(kind, offset)?)
+            self.locate(kind, offset)?
         } else {
-            None
+            Start::Offset
         };
         let skip = match &start {
-            Some(Some((_, skip))) => *skip,
-            _ => offset,
+            Start::Second(_, skip) => *skip,
+            Start::Offset | Start::PastEnd => offset,
         };
         let tenant = self.tenant.as_str();
         // The same statements for both tables; only the table and its columns differ.
@@ -879,7 +888,7 @@ impl Tx for DieselTx<'_> {
                 };
                 let page = || match (&after, &start) {
                     (Some(a), _) => base().filter(a.clone()),
-                    (None, Some(Some((second, _)))) => {
+                    (None, Start::Second(second, _)) => {
                         base().filter($table::created.ge(second.clone()))
                     }
                     (None, _) => base(),
@@ -887,7 +896,7 @@ impl Tx for DieselTx<'_> {
                 // How far the page reaches: its rows, or on a deep page its ids (a row deleted
                 // between the two reads must not make the page look like the last one).
                 let (rows, extent): (Vec<UserRow>, usize) =
-                    if limit == 0 || matches!(start, Some(None)) {
+                    if limit == 0 || matches!(start, Start::PastEnd) {
                         (Vec::new(), 0)
                     } else {
                         let query = match &order {
