@@ -10,7 +10,7 @@ use scim_core::store::{Credential, ResourceTotal, Tenant, TokenRecord};
 
 use crate::connection::AnyConnection;
 use crate::error::{db, unique};
-use crate::schema::{resource_counts, tenants, tokens};
+use crate::schema::{created_counts, tenants, tokens};
 
 fn parse_time(s: &str) -> Result<DateTime<Utc>, Error> {
     DateTime::parse_from_rfc3339(s)
@@ -50,7 +50,8 @@ pub fn tenants(conn: &mut AnyConnection) -> Result<Vec<Tenant>, Error> {
     rows.into_iter().map(tenant_of).collect()
 }
 
-/// Every tenant's kept counts, summed over their shards, by tenant name and type.
+/// Every tenant's kept counts (the month rows of `created_counts`), summed over their months
+/// and shards, by tenant name and type.
 pub fn resource_totals(conn: &mut AnyConnection) -> Result<Vec<ResourceTotal>, Error> {
     let names: std::collections::HashMap<String, String> = tenants::table
         .select((tenants::id, tenants::name))
@@ -58,11 +59,12 @@ pub fn resource_totals(conn: &mut AnyConnection) -> Result<Vec<ResourceTotal>, E
         .map_err(db)?
         .into_iter()
         .collect();
-    let rows: Vec<(String, String, i64)> = resource_counts::table
+    let rows: Vec<(String, String, i64)> = created_counts::table
+        .filter(created_counts::level.eq(i64::try_from(crate::tx::MONTH).unwrap_or_default()))
         .select((
-            resource_counts::tenant_id,
-            resource_counts::resource_type,
-            resource_counts::n,
+            created_counts::tenant_id,
+            created_counts::resource_type,
+            created_counts::n,
         ))
         .load(conn)
         .map_err(db)?;

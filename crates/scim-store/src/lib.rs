@@ -288,9 +288,9 @@ pub fn check_schema(store: &DieselStore) -> Result<(), Error> {
         .select(extensions::all_columns)
         .limit(0)
         .execute(c)?;
-    resource_counts::table
-        .select(resource_counts::all_columns)
+    created_counts::table
+        .select(created_counts::all_columns)
         .limit(0)
-        .load::<(String, String, i64, i64)>(c)?;
+        .load::<(String, String, i64, String, i64, i64)>(c)?;
     Ok(())
 }

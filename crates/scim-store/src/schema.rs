@@ -98,6 +98,8 @@ diesel::table! {
     }
 }
 
+// No longer written or read (the month rows of `created_counts` hold the counts); a later
+// migration drops it.
 diesel::table! {
     resource_counts (tenant_id, resource_type, shard) {
         tenant_id -> Text,

@@ -18,9 +18,7 @@ use serde_json::{Map, Value};
 use crate::connection::AnyConnection;
 use crate::error::{db, unique};
 use crate::extensions;
-use crate::schema::{
-    audit_events, created_counts, group_members, groups, resource_counts, user_emails, users,
-};
+use crate::schema::{audit_events, created_counts, group_members, groups, user_emails, users};
 use crate::sql_filter::{Dialect, Renderer};
 
 /// Rows per multi-row INSERT and ids per `IN` list, well below SQLite's bound-parameter limit.
@@ -28,7 +26,8 @@ const CHUNK: usize = 500;
 
 /// The `meta.created` prefixes `created_counts` counts by: month, day, hour, minute, second.
 const CREATED_LEVELS: [usize; 5] = [MONTH, 10, 13, 16, 19];
-const MONTH: usize = 7;
+/// The month level: its rows sum to the tenant's count of each type.
+pub(crate) const MONTH: usize = 7;
 
 /// From this offset on, an unfiltered page in the default order is found through
 /// `created_counts` (a few small reads) rather than by an OFFSET over the tenant's index.
@@ -56,7 +55,7 @@ pub struct DieselTx<'a> {
     pub write: bool,
     /// Audit events not yet inserted: `flush` writes them in one statement before commit.
     audit: Vec<AuditEvent>,
-    /// Users and Groups created less deleted, not yet added to `resource_counts` (`flush`).
+    /// Users and Groups created less deleted, not yet added to `created_counts` (`flush`).
     counted: Counted,
     /// Savepoints are elided (see `optimistic`).
     optimistic: bool,
@@ -126,12 +125,10 @@ where
 /// that the counter rows are locked only while the transaction commits.
 #[derive(Debug, Default)]
 struct Counted {
-    users: i64,
-    groups: i64,
-    /// Resources counted, by type and `meta.created`, for `created_counts`: a log, so that a
-    /// savepoint undoes its part by cutting it back.
+    /// Resources counted, by type and `meta.created`: a log, so that a savepoint undoes its
+    /// part by cutting it back.
     created: Vec<(&'static str, String, i64)>,
-    /// The `resource_counts` shard to add to: on PostgreSQL the last hex digit of the first
+    /// The `created_counts` shard to add to: on PostgreSQL the last hex digit of the first
     /// resource id counted (random in a UUIDv7, whose first digits are the time), so that
     /// concurrent writers of one tenant mostly take different rows; SQLite has one writer at a
     /// time and keeps one shard.
@@ -140,10 +137,6 @@ struct Counted {
 
 impl Counted {
     fn add(&mut self, kind: ResourceKind, id: &str, created: &str, by: i64, sharded: bool) {
-        match kind {
-            ResourceKind::User => self.users += by,
-            ResourceKind::Group => self.groups += by,
-        }
         self.created.push((kind.name(), created.to_owned(), by));
         let digit = || {
             id.chars()
@@ -158,13 +151,22 @@ impl Counted {
     }
 
     /// What to restore if a savepoint fails.
-    fn mark(&self) -> (i64, i64, Option<i64>, usize) {
-        (self.users, self.groups, self.shard, self.created.len())
+    fn mark(&self) -> (Option<i64>, usize) {
+        (self.shard, self.created.len())
     }
 
-    fn restore(&mut self, (users, groups, shard, created): (i64, i64, Option<i64>, usize)) {
-        (self.users, self.groups, self.shard) = (users, groups, shard);
+    fn restore(&mut self, (shard, created): (Option<i64>, usize)) {
+        self.shard = shard;
         self.created.truncate(created);
+    }
+
+    /// Resources of `kind` created less deleted.
+    fn net(&self, kind: ResourceKind) -> i64 {
+        self.created
+            .iter()
+            .filter(|(k, _, _)| *k == kind.name())
+            .map(|(_, _, by)| by)
+            .sum()
     }
 
     /// The changes to `created_counts` rows, by type, level and prefix, in one order.
@@ -450,30 +452,6 @@ impl<'a> DieselTx<'a> {
             })
             .map_err(db)?;
         }
-        for (kind, by) in [("User", counted.users), ("Group", counted.groups)] {
-            if by == 0 {
-                continue;
-            }
-            let row = (
-                resource_counts::tenant_id.eq(&self.tenant),
-                resource_counts::resource_type.eq(kind),
-                resource_counts::shard.eq(shard),
-                resource_counts::n.eq(by),
-            );
-            crate::on_conn!(&mut *self.conn, |c| {
-                diesel::insert_into(resource_counts::table)
-                    .values(row)
-                    .on_conflict((
-                        resource_counts::tenant_id,
-                        resource_counts::resource_type,
-                        resource_counts::shard,
-                    ))
-                    .do_update()
-                    .set(resource_counts::n.eq(resource_counts::n + by))
-                    .execute(c)
-            })
-            .map_err(db)?;
-        }
         let events = std::mem::take(&mut self.audit);
         for chunk in events.chunks(CHUNK) {
             let rows = chunk
@@ -501,21 +479,19 @@ impl<'a> DieselTx<'a> {
         Ok(())
     }
 
-    /// How many resources of `kind` the tenant holds, from `resource_counts` and what this
-    /// transaction has not yet added to it.
+    /// How many resources of `kind` the tenant holds: its months in `created_counts`, and what
+    /// this transaction has not yet added to them.
     fn tenant_count(&mut self, kind: ResourceKind) -> Result<i64, Error> {
-        // At most 16 shards: summed here rather than as SQL SUM, whose type differs by backend.
-        let shards: Vec<i64> = resource_counts::table
-            .filter(resource_counts::tenant_id.eq(&self.tenant))
-            .filter(resource_counts::resource_type.eq(kind.name()))
-            .select(resource_counts::n)
+        // A row per month and shard: summed here rather than as SQL SUM, whose type differs by
+        // backend.
+        let months: Vec<i64> = created_counts::table
+            .filter(created_counts::tenant_id.eq(&self.tenant))
+            .filter(created_counts::resource_type.eq(kind.name()))
+            .filter(created_counts::level.eq(i64::try_from(MONTH).unwrap_or_default()))
+            .select(created_counts::n)
             .load(self.conn)
             .map_err(db)?;
-        let pending = match kind {
-            ResourceKind::User => self.counted.users,
-            ResourceKind::Group => self.counted.groups,
-        };
-        Ok(shards.iter().sum::<i64>() + pending)
+        Ok(months.iter().sum::<i64>() + self.counted.net(kind))
     }
 
     fn count(&mut self, kind: ResourceKind, id: &str, created: &str, by: i64) {
