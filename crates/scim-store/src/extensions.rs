@@ -24,6 +24,8 @@ use crate::tx::DieselTx;
 const MAX_COLUMNS: i64 = 1000;
 /// Values per multi-row INSERT, well below SQLite's bound-parameter limit.
 const CHUNK: usize = 300;
+/// Bound values per multi-row INSERT of extension rows, under SQLite's limit of 32,766.
+const MAX_PARAMS: usize = 30_000;
 
 /// A catalog row: resource type, table, next column number, document, columns.
 type CatalogRow = (String, String, i64, String, String);
@@ -551,29 +553,102 @@ impl Strip<'_> {
     }
 }
 
-/// Writes a resource's extension rows: each multi-valued attribute's rows, and an upsert of
-/// every singular column, or, when the resource holds no singular value, no row at all. `new`
-/// skips deleting rows that cannot exist yet.
+/// New resources' extension rows by table and columns (one multi-row INSERT each): each with
+/// its resource's id.
+type Shapes<'r> = BTreeMap<(&'r str, Vec<&'r str>), Vec<(&'r str, &'r ExtensionRow)>>;
+
+/// Writes the extension rows of new resources, many a statement: the rows of one table with
+/// the same columns go into one multi-row INSERT (a resource without a singular value gets no
+/// row). Multi-valued attributes' rows are written per resource.
+pub fn insert_new(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    kind: ResourceKind,
+    resources: &[(&str, &[ExtensionRow])],
+) -> Result<(), Error> {
+    let dialect = Dialect::of(conn);
+    let mut by_shape = Shapes::new();
+    for (id, rows) in resources {
+        for row in *rows {
+            for (values, items) in &row.lists {
+                write_list(conn, dialect, tenant, id, name(values)?, items, true)?;
+            }
+            if row.values.iter().all(|(_, v)| *v == ColumnValue::Null) {
+                continue;
+            }
+            let columns = row
+                .values
+                .iter()
+                .map(|(c, _)| name(c))
+                .collect::<Result<Vec<_>, _>>()?;
+            by_shape
+                .entry((name(&row.table)?, columns))
+                .or_default()
+                .push((id, row));
+        }
+    }
+    for ((table, columns), rows) in &by_shape {
+        let per_statement = (MAX_PARAMS / (2 + columns.len())).clamp(1, CHUNK);
+        for chunk in rows.chunks(per_statement) {
+            let mut sql = Sql::default();
+            sql.push(&format!("INSERT INTO {table} (tenant_id, id"));
+            for c in columns {
+                sql.push(&format!(", {c}"));
+            }
+            sql.push(") VALUES ");
+            for (i, (id, row)) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
+                }
+                sql.push("(")
+                    .bind(Part::Str(tenant.to_owned()))
+                    .push(", ")
+                    .bind(Part::Str((*id).to_owned()));
+                for (_, value) in &row.values {
+                    sql.push(", ");
+                    push_value(&mut sql, dialect, value);
+                }
+                sql.push(")");
+            }
+            let urn = chunk.first().map(|(_, row)| row.urn.as_str());
+            sql.execute(conn)
+                .map_err(|e| unique_value(e, kind, urn.unwrap_or_default()))?;
+        }
+    }
+    Ok(())
+}
+
+/// A refused write of extension values: a unique attribute's value taken, or another failure.
+fn unique_value(e: DieselError, kind: ResourceKind, urn: &str) -> Error {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            Error::Uniqueness(format!(
+                "another {} already has this value of a unique attribute of {urn}",
+                kind.name(),
+            ))
+        }
+        other => db(other),
+    }
+}
+
+/// Replaces a resource's extension rows: each multi-valued attribute's rows, and an upsert of
+/// every singular column, or, when the resource holds no singular value, no row at all.
 pub fn write_rows(
     conn: &mut AnyConnection,
     tenant: &str,
     kind: ResourceKind,
     id: &str,
     rows: &[ExtensionRow],
-    new: bool,
 ) -> Result<(), Error> {
     let dialect = Dialect::of(conn);
     for row in rows {
         for (values, items) in &row.lists {
-            write_list(conn, dialect, tenant, id, name(values)?, items, new)?;
+            write_list(conn, dialect, tenant, id, name(values)?, items, false)?;
         }
         let table = name(&row.table)?;
         let assigned = row.values.iter().any(|(_, v)| *v != ColumnValue::Null);
         let mut sql = Sql::default();
         if !assigned {
-            if new {
-                continue;
-            }
             sql.push(&format!("DELETE FROM {table} WHERE tenant_id = "))
                 .bind(Part::Str(tenant.to_owned()))
                 .push(" AND id = ")
@@ -607,16 +682,8 @@ pub fn write_rows(
                 sql.push(&format!("UPDATE SET {}", set.join(", ")));
             }
         }
-        sql.execute(conn).map_err(|e| match e {
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                Error::Uniqueness(format!(
-                    "another {} already has this value of a unique attribute of {}",
-                    kind.name(),
-                    row.urn
-                ))
-            }
-            other => db(other),
-        })?;
+        sql.execute(conn)
+            .map_err(|e| unique_value(e, kind, &row.urn))?;
     }
     Ok(())
 }

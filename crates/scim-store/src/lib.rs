@@ -143,15 +143,14 @@ impl Store for DieselStore {
         let mut poisoned = false;
         let optimistic = self.run_for(tenant, true, |conn| {
             let mut tx = tx::DieselTx::new(conn, tenant.as_str(), true).optimistic();
-            let value = f(&mut tx);
+            // The batch's deferred creates are written at the latest by `flush`.
+            let value = f(&mut tx).and_then(|value| tx.flush().map(|()| value));
             if tx.poisoned() {
                 poisoned = true;
                 // Rolls the whole batch back; it runs again below, with savepoints.
                 return Err(scim_core::Error::internal_msg("batch needs savepoints"));
             }
-            let value = value?;
-            tx.flush()?;
-            Ok(value)
+            value
         });
         if !poisoned {
             return optimistic;

@@ -8,18 +8,19 @@ use std::collections::{BTreeMap, HashMap};
 
 use diesel::sql_types::Text;
 use scim_core::Error;
-use scim_core::query::StoreQuery;
+use scim_core::query::{Column, Expr, Field, Operand, StoreQuery};
 use scim_core::render::timestamp;
-use scim_core::resource::{GroupRef, Member, MemberRef, Record, WriteRecord};
+use scim_core::resource::{ExtensionRow, GroupRef, Member, MemberRef, Record, WriteRecord};
 use scim_core::schema::ResourceKind;
 use scim_core::store::{AuditEvent, Page, Tx};
+use scim_filter_parser::CompareOp;
 use serde_json::{Map, Value};
 
 use crate::connection::AnyConnection;
 use crate::error::{db, unique};
 use crate::extensions;
 use crate::schema::{audit_events, created_counts, group_members, groups, user_emails, users};
-use crate::sql_filter::{Dialect, Renderer};
+use crate::sql_filter::{Dialect, Part, Renderer, Sql};
 
 /// Rows per multi-row INSERT and ids per `IN` list, well below SQLite's bound-parameter limit.
 const CHUNK: usize = 500;
@@ -64,6 +65,75 @@ pub struct DieselTx<'a> {
     /// An elided savepoint failed after writing: the transaction must be rolled back and the
     /// batch run again with real savepoints.
     poisoned: bool,
+    /// Rows inserted whose trigram index entries are not written yet (SQLite; see `Trigrams`).
+    unindexed: Vec<(Trigrams, String)>,
+    /// Creates an optimistic batch has not written yet (see `insert`).
+    pending: Vec<WriteRecord>,
+}
+
+/// An FTS5 trigram index (SQLite) whose entries for new rows the store writes itself, many rows
+/// a statement, rather than an insert trigger. Inside a transaction every statement that may
+/// fail halfway opens a statement savepoint, and FTS5 writes its pending entries to disk as a new
+/// segment at every savepoint: with a trigger, each insert made a one-row segment, and flushing
+/// and merging those took a quarter of a bulk create's time. The update and delete triggers
+/// stay, and they must find the entries of the rows they touch: so pending entries are written
+/// before any update, delete or substring search, before a real savepoint, and before commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Trigrams {
+    Users,
+    Emails,
+    Groups,
+}
+
+impl Trigrams {
+    const ALL: [Trigrams; 3] = [Trigrams::Users, Trigrams::Emails, Trigrams::Groups];
+
+    /// The statement indexing a tenant's rows, up to its bound tenant and a list of keys.
+    fn insert(self) -> &'static str {
+        match self {
+            Trigrams::Users => {
+                "INSERT INTO users_trigram (rowid, user_name_folded, display_name_folded) \
+                 SELECT rowid, user_name_folded, display_name_folded FROM users WHERE tenant_id = "
+            }
+            Trigrams::Emails => {
+                "INSERT INTO user_emails_trigram (rowid, value_folded) \
+                 SELECT rowid, value_folded FROM user_emails WHERE tenant_id = "
+            }
+            Trigrams::Groups => {
+                "INSERT INTO groups_trigram (rowid, display_name_folded) \
+                 SELECT rowid, display_name_folded FROM groups WHERE tenant_id = "
+            }
+        }
+    }
+
+    /// The column the keys are values of: the resource's id, or the user's for emails.
+    fn key(self) -> &'static str {
+        match self {
+            Trigrams::Users | Trigrams::Groups => " AND id IN (",
+            Trigrams::Emails => " AND user_id IN (",
+        }
+    }
+}
+
+/// Whether a filter matches substrings (`co`, `ew`), which SQLite answers from trigram indexes.
+fn matches_substrings(e: &Expr) -> bool {
+    match e {
+        Expr::Compare(_, op, _) => matches!(op, CompareOp::Co | CompareOp::Ew),
+        Expr::Present(_) => false,
+        Expr::And(all) | Expr::Or(all) => all.iter().any(matches_substrings),
+        Expr::Not(e) => matches_substrings(e),
+        Expr::Any { filter, .. } => filter.as_deref().is_some_and(matches_substrings),
+    }
+}
+
+/// Whether a filter matches inactive users only (`active eq false`, alone or in an `and`), as
+/// the search for returning leavers does: the creates a batch defers are never inactive.
+fn inactive_only(e: &Expr) -> bool {
+    match e {
+        Expr::Compare(Field::Column(Column::Active), CompareOp::Eq, Operand::Bool(false)) => true,
+        Expr::And(all) => all.iter().any(inactive_only),
+        _ => false,
+    }
 }
 
 /// The row of a lookup by a unique key. Such lookups load rather than use `first()`: diesel
@@ -393,13 +463,16 @@ impl<'a> DieselTx<'a> {
             optimistic: false,
             writes: 0,
             poisoned: false,
+            unindexed: Vec::new(),
+            pending: Vec::new(),
         }
     }
 
     /// A batch transaction whose savepoints are elided: most operations of a batch succeed,
     /// and SAVEPOINT and RELEASE are two round trips each on PostgreSQL. An operation that fails
     /// before writing anything needs no undo; one that fails after writing poisons the
-    /// transaction, and the caller runs the batch again with real savepoints.
+    /// transaction, and the caller runs the batch again with real savepoints. Creates are
+    /// deferred and written together (`insert`); a refused one poisons the transaction too.
     pub fn optimistic(mut self) -> Self {
         self.optimistic = true;
         self
@@ -413,6 +486,7 @@ impl<'a> DieselTx<'a> {
     /// Inserts the buffered audit events, many rows per statement, and adds the resources
     /// created and deleted to the tenant's counts.
     pub fn flush(&mut self) -> Result<(), Error> {
+        self.index_trigrams()?;
         let counted = std::mem::take(&mut self.counted);
         let shard = counted.shard.unwrap_or(0);
         let created: Vec<_> = counted
@@ -540,6 +614,44 @@ impl<'a> DieselTx<'a> {
         Ok(Start::Second(prefix, skip))
     }
 
+    /// Writes the trigram index entries of the rows inserted since the last call (`Trigrams`).
+    fn index_trigrams(&mut self) -> Result<(), Error> {
+        self.settle()?;
+        let mut unindexed = std::mem::take(&mut self.unindexed);
+        // A key twice would index its rows twice.
+        unindexed.sort_unstable();
+        unindexed.dedup();
+        for table in Trigrams::ALL {
+            let keys: Vec<&String> = unindexed
+                .iter()
+                .filter(|(t, _)| *t == table)
+                .map(|(_, key)| key)
+                .collect();
+            for chunk in keys.chunks(CHUNK) {
+                let mut sql = Sql::default();
+                sql.push(table.insert())
+                    .bind(Part::Str(self.tenant.clone()))
+                    .push(table.key());
+                for (i, key) in chunk.iter().enumerate() {
+                    if i > 0 {
+                        sql.push(", ");
+                    }
+                    sql.bind(Part::Str((*key).clone()));
+                }
+                sql.push(")");
+                sql.execute(&mut *self.conn).map_err(db)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Notes rows whose trigram index entries `index_trigrams` is to write (SQLite only).
+    fn unindexed(&mut self, table: Trigrams, key: &str) {
+        if matches!(self.conn, AnyConnection::Sqlite(_)) {
+            self.unindexed.push((table, key.to_owned()));
+        }
+    }
+
     fn replace_emails(&mut self, user_id: &str, emails: &[String]) -> Result<(), Error> {
         diesel::delete(
             user_emails::table
@@ -548,18 +660,20 @@ impl<'a> DieselTx<'a> {
         )
         .execute(self.conn)
         .map_err(db)?;
-        self.insert_emails(user_id, emails)
+        let emails: Vec<(&str, &String)> = emails.iter().map(|e| (user_id, e)).collect();
+        self.insert_emails(&emails)
     }
 
-    fn insert_emails(&mut self, user_id: &str, emails: &[String]) -> Result<(), Error> {
+    /// Inserts (user id, folded email) rows.
+    fn insert_emails(&mut self, emails: &[(&str, &String)]) -> Result<(), Error> {
         for chunk in emails.chunks(CHUNK) {
             let rows: Vec<_> = chunk
                 .iter()
-                .map(|e| {
+                .map(|(user_id, e)| {
                     (
                         user_emails::tenant_id.eq(&self.tenant),
-                        user_emails::user_id.eq(user_id),
-                        user_emails::value_folded.eq(e),
+                        user_emails::user_id.eq(*user_id),
+                        user_emails::value_folded.eq(*e),
                     )
                 })
                 .collect();
@@ -569,6 +683,92 @@ impl<'a> DieselTx<'a> {
                     .execute(c)
             })
             .map_err(db)?;
+        }
+        for (user_id, _) in emails {
+            self.unindexed(Trigrams::Emails, user_id);
+        }
+        Ok(())
+    }
+
+    /// Writes the creates an optimistic batch deferred (`pending`), many rows a statement.
+    fn settle(&mut self) -> Result<(), Error> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let written = self.insert_rows(&pending);
+        // Which operation's row was refused is not known here: the batch runs again with real
+        // savepoints, where each operation writes its own rows.
+        self.poisoned |= written.is_err();
+        written
+    }
+
+    /// Inserts new resources' rows: the resource, its emails and its extension rows.
+    fn insert_rows(&mut self, records: &[WriteRecord]) -> Result<(), Error> {
+        let (users, groups): (Vec<&WriteRecord>, Vec<&WriteRecord>) = records
+            .iter()
+            .partition(|w| w.record.kind == ResourceKind::User);
+        let tenant = self.tenant.clone();
+        let user_rows = users
+            .iter()
+            .map(|w| user_write(&tenant, w))
+            .collect::<Result<Vec<_>, _>>()?;
+        let group_rows = groups
+            .iter()
+            .map(|w| group_write(&tenant, w))
+            .collect::<Result<Vec<_>, _>>()?;
+        // diesel caches the statement of a one-row insert, never a multi-row one's (its SQL
+        // varies with the count): a single create, the common case, keeps the cached one.
+        match user_rows.as_slice() {
+            [] => 0,
+            [one] => diesel::insert_into(users::table)
+                .values(one)
+                .execute(self.conn)
+                .map_err(unique(USER_NAME_TAKEN))?,
+            many => many.chunks(CHUNK).try_fold(0, |n, chunk| {
+                crate::on_conn!(&mut *self.conn, |c| {
+                    diesel::insert_into(users::table).values(chunk).execute(c)
+                })
+                .map(|m| n + m)
+                .map_err(unique(USER_NAME_TAKEN))
+            })?,
+        };
+        match group_rows.as_slice() {
+            [] => 0,
+            [one] => diesel::insert_into(groups::table)
+                .values(one)
+                .execute(self.conn)
+                .map_err(unique(GROUP_NAME_TAKEN))?,
+            many => many.chunks(CHUNK).try_fold(0, |n, chunk| {
+                crate::on_conn!(&mut *self.conn, |c| {
+                    diesel::insert_into(groups::table).values(chunk).execute(c)
+                })
+                .map(|m| n + m)
+                .map_err(unique(GROUP_NAME_TAKEN))
+            })?,
+        };
+        for w in &users {
+            self.unindexed(Trigrams::Users, &w.record.id);
+        }
+        for w in &groups {
+            self.unindexed(Trigrams::Groups, &w.record.id);
+        }
+        let emails: Vec<(&str, &String)> = users
+            .iter()
+            .flat_map(|w| {
+                w.index
+                    .emails_folded
+                    .iter()
+                    .map(|e| (w.record.id.as_str(), e))
+            })
+            .collect();
+        self.insert_emails(&emails)?;
+        for (kind, of_kind) in [(ResourceKind::User, &users), (ResourceKind::Group, &groups)] {
+            let rows: Vec<(&str, &[ExtensionRow])> = of_kind
+                .iter()
+                .map(|w| (w.record.id.as_str(), w.index.extensions.as_slice()))
+                .collect();
+            extensions::insert_new(self.conn, &tenant, kind, &rows)?;
         }
         Ok(())
     }
@@ -621,31 +821,16 @@ const GROUP_NAME_TAKEN: &str = "a Group with this displayName already exists";
 impl Tx for DieselTx<'_> {
     fn insert(&mut self, w: &WriteRecord) -> Result<(), Error> {
         self.writes += 1;
-        match w.record.kind {
-            ResourceKind::User => {
-                let row = user_write(&self.tenant, w)?;
-                diesel::insert_into(users::table)
-                    .values(&row)
-                    .execute(self.conn)
-                    .map_err(unique(USER_NAME_TAKEN))?;
-                self.insert_emails(&w.record.id, &w.index.emails_folded)?;
-            }
-            ResourceKind::Group => {
-                let row = group_write(&self.tenant, w)?;
-                diesel::insert_into(groups::table)
-                    .values(&row)
-                    .execute(self.conn)
-                    .map_err(unique(GROUP_NAME_TAKEN))?;
-            }
+        // An optimistic batch defers its creates until something reads or changes the tables,
+        // and then writes them many rows a statement: on PostgreSQL each statement is a round
+        // trip. A refused row then poisons the batch (`settle`). An inactive user is written at
+        // once, so that the search for returning leavers (`inactive_only`) need not settle.
+        if self.optimistic && w.index.active != Some(false) {
+            self.pending.push(w.clone());
+        } else {
+            self.settle()?;
+            self.insert_rows(std::slice::from_ref(w))?;
         }
-        extensions::write_rows(
-            self.conn,
-            &self.tenant,
-            w.record.kind,
-            &w.record.id,
-            &w.index.extensions,
-            true,
-        )?;
         self.count(
             w.record.kind,
             &w.record.id,
@@ -656,6 +841,7 @@ impl Tx for DieselTx<'_> {
     }
 
     fn get(&mut self, kind: ResourceKind, id: &str) -> Result<Option<Record>, Error> {
+        self.settle()?;
         let tenant = self.tenant.as_str();
         let row: Option<UserRow> = match (kind, &mut *self.conn) {
             (ResourceKind::User, AnyConnection::Postgres(c)) if self.write => users::table
@@ -691,6 +877,8 @@ impl Tx for DieselTx<'_> {
 
     fn update(&mut self, w: &WriteRecord, expected_version: i64) -> Result<(), Error> {
         self.writes += 1;
+        // The update triggers remove the old values' index entries.
+        self.index_trigrams()?;
         let id = w.record.id.as_str();
         // The version condition makes concurrent writers serialise: only one sees its
         // expected version, the other changes no row.
@@ -731,7 +919,6 @@ impl Tx for DieselTx<'_> {
                 w.record.kind,
                 id,
                 &w.index.extensions,
-                false,
             )
         } else {
             Err(Error::PreconditionFailed(format!(
@@ -743,6 +930,8 @@ impl Tx for DieselTx<'_> {
 
     fn delete(&mut self, kind: ResourceKind, id: &str) -> Result<bool, Error> {
         self.writes += 1;
+        // The delete triggers remove the rows' index entries.
+        self.index_trigrams()?;
         // Memberships first, in the same transaction: as a member, and (for groups) as a group.
         diesel::delete(
             group_members::table
@@ -793,6 +982,11 @@ impl Tx for DieselTx<'_> {
     }
 
     fn list(&mut self, kind: ResourceKind, q: &StoreQuery) -> Result<Page, Error> {
+        if q.filter.as_ref().is_some_and(matches_substrings) {
+            self.index_trigrams()?;
+        } else if !q.filter.as_ref().is_some_and(inactive_only) {
+            self.settle()?;
+        }
         let offset = i64::try_from(q.start_index.saturating_sub(1)).unwrap_or(i64::MAX);
         let limit = i64::try_from(q.count).unwrap_or(i64::MAX);
         let (none, mut rare) = (HashMap::new(), HashMap::new());
@@ -951,6 +1145,7 @@ impl Tx for DieselTx<'_> {
     }
 
     fn existing(&mut self, kind: ResourceKind, ids: &[String]) -> Result<Vec<String>, Error> {
+        self.settle()?;
         let mut found = Vec::new();
         for chunk in ids.chunks(CHUNK) {
             let mut part: Vec<String> = match kind {
@@ -972,6 +1167,7 @@ impl Tx for DieselTx<'_> {
     }
 
     fn members(&mut self, group_id: &str) -> Result<Vec<Member>, Error> {
+        self.settle()?;
         let rows: Vec<(String, String)> = group_members::table
             .filter(group_members::tenant_id.eq(&self.tenant))
             .filter(group_members::group_id.eq(group_id))
@@ -993,12 +1189,14 @@ impl Tx for DieselTx<'_> {
     }
 
     fn set_members(&mut self, group_id: &str, members: &[MemberRef]) -> Result<(), Error> {
+        self.settle()?;
         self.remove_members(group_id, None)?;
         self.add_members(group_id, members)?;
         Ok(())
     }
 
     fn add_members(&mut self, group_id: &str, members: &[MemberRef]) -> Result<usize, Error> {
+        self.settle()?;
         self.writes += 1;
         let mut added = 0;
         for chunk in members.chunks(CHUNK) {
@@ -1027,6 +1225,7 @@ impl Tx for DieselTx<'_> {
     }
 
     fn remove_members(&mut self, group_id: &str, ids: Option<&[String]>) -> Result<usize, Error> {
+        self.settle()?;
         self.writes += 1;
         let scope = || {
             group_members::table
@@ -1118,9 +1317,14 @@ impl Tx for DieselTx<'_> {
             }
             return result;
         }
+        // The savepoint's statements see only its own list of rows to index: rows from before
+        // it are indexed first, so that its update and delete triggers find their entries and
+        // the list it hands back on success is the whole list.
+        self.index_trigrams()?;
         let (tenant, write) = (self.tenant.clone(), self.write);
         let mut audit = std::mem::take(&mut self.audit);
         let mut inner = std::mem::take(&mut self.counted);
+        let mut unindexed = Vec::new();
         let mut failure = None;
         // Inside the open transaction diesel's nested transaction is a SAVEPOINT.
         let done = self
@@ -1132,6 +1336,7 @@ impl Tx for DieselTx<'_> {
                 let result = f(&mut nested);
                 audit = std::mem::take(&mut nested.audit);
                 inner = std::mem::take(&mut nested.counted);
+                unindexed = std::mem::take(&mut nested.unindexed);
                 result.map_err(|e| {
                     failure = Some(e);
                     diesel::result::Error::RollbackTransaction
@@ -1147,6 +1352,9 @@ impl Tx for DieselTx<'_> {
         if result.is_err() {
             self.audit.truncate(events);
             self.counted.restore(counted);
+        } else {
+            // Rows a failed savepoint inserted are gone.
+            self.unindexed = unindexed;
         }
         result
     }
@@ -1155,6 +1363,7 @@ impl Tx for DieselTx<'_> {
         &mut self,
         member_ids: &[String],
     ) -> Result<HashMap<String, Vec<GroupRef>>, Error> {
+        self.settle()?;
         let mut out: HashMap<String, Vec<GroupRef>> = HashMap::new();
         for chunk in member_ids.chunks(CHUNK) {
             let query = GroupsOf {

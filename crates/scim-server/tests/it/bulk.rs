@@ -17,6 +17,7 @@ backends!(
     circular_and_unknown_references_are_409,
     limits_and_malformed_requests,
     each_operation_is_atomic,
+    creates_written_together_are_checked_one_by_one,
 );
 
 fn bulk(s: &Server, body: Value) -> Value {
@@ -243,4 +244,91 @@ fn each_operation_is_atomic(backend: Backend) {
     let now = s.get(&path);
     assert!(now.body.get("title").is_none(), "{}", now.text);
     assert_eq!(now.header("etag"), Some("W/\"1\""));
+}
+
+/// A bulk's creates are written many rows a statement (deferred within each batch of
+/// operations); what each operation answers must be what it would answer written alone.
+fn creates_written_together_are_checked_one_by_one(backend: Backend) {
+    let s = Server::start(backend);
+    let mut ops: Vec<Value> = (0..120)
+        .map(|i| {
+            json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"),
+            "data": {"schemas": [USER], "userName": format!("joiner{i:03}"),
+                     "emails": [{"value": format!("joiner{i:03}@corp.example")}]}})
+        })
+        .collect();
+    // A userName taken earlier in the same batch (case differs), one taken by an earlier batch
+    // (batches are 50 operations), and a joiner matching a leaver created inactive just before:
+    // each answers what it would alone. The last batch has no failure.
+    ops[10]["data"]["userName"] = json!("JOINER003");
+    ops[75]["data"]["userName"] = json!("joiner030");
+    ops[20]["data"] = json!({"schemas": [USER], "userName": "left-already", "externalId": "hr-9", "active": false});
+    ops[21]["data"] = json!({"schemas": [USER], "userName": "rehired", "externalId": "hr-9"});
+    // In the last batch: a change to a user created in it, then a group of such users.
+    ops.push(
+        json!({"method": "PATCH", "path": "/Users/bulkId:u102", "data": {"schemas": [PATCH],
+        "Operations": [{"op": "replace", "path": "userName", "value": "renamed-joiner"}]}}),
+    );
+    ops.push(
+        json!({"method": "POST", "path": "/Groups", "bulkId": "team",
+        "data": {"schemas": [GROUP], "displayName": "Joiners",
+                 "members": [{"value": "bulkId:u101"}, {"value": "bulkId:u102"}]}}),
+    );
+    let out = bulk(&s, json!({"schemas": [BULK], "Operations": ops}));
+    let results = out["Operations"].as_array().unwrap();
+    assert_eq!(results.len(), 122);
+    for (i, r) in results.iter().enumerate() {
+        let want = match i {
+            10 | 21 | 75 => "409",
+            120 => "200",
+            _ => "201",
+        };
+        assert_eq!(r["status"], want, "operation {i}: {r}");
+    }
+    for i in [10, 21, 75] {
+        assert_eq!(
+            results[i]["response"]["scimType"], "uniqueness",
+            "{}",
+            results[i]
+        );
+    }
+    let rehired = results[21]["response"]["detail"].as_str().unwrap();
+    assert!(
+        rehired.contains("inactive") && rehired.contains("reactivate"),
+        "{rehired}"
+    );
+    assert!(
+        results[10]["response"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("userName")
+    );
+    assert_eq!(s.get("/Users?count=0").body["totalResults"], 117);
+    // Every created row is found by its index: equality, substring, and membership.
+    let team = s.get(
+        results[121]["location"]
+            .as_str()
+            .unwrap()
+            .rsplit_once("/v2")
+            .unwrap()
+            .1,
+    );
+    assert_eq!(
+        team.body["members"].as_array().unwrap().len(),
+        2,
+        "{}",
+        team.text
+    );
+    let found = s.get("/Users?filter=emails.value%20co%20%22@corp.exam%22&count=0");
+    assert_eq!(found.body["totalResults"], 117 - 1);
+    let renamed = s.get("/Users?filter=userName%20co%20%22renamed-jo%22");
+    assert_eq!(renamed.body["totalResults"], 1, "{}", renamed.text);
+    assert_eq!(
+        renamed.body["Resources"][0]["groups"][0]["display"],
+        "Joiners"
+    );
+    assert_eq!(
+        s.get("/Users?filter=userName%20eq%20%22joiner119%22").body["totalResults"],
+        1
+    );
 }

@@ -12,6 +12,7 @@ use diesel::sql_types::Text;
 use scim_store::{AnyConnection, DbUrl, migrate};
 
 mod deep_pages;
+mod trigram_index;
 
 /// A fresh database: a temp SQLite file or a PostgreSQL schema (dropped afterwards).
 struct Db {
