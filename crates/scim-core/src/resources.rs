@@ -819,15 +819,11 @@ fn leaver_conflict(tx: &mut dyn Tx, index: &IndexKeys) -> Result<()> {
         Operand::Bool(false),
     );
     // One query for both probes: a create costs one read more, not two.
-    let query = StoreQuery {
-        filter: Some(Expr::And(vec![Expr::Or(probes), inactive])),
-        sort: None,
-        after: None,
-        start_index: 1,
-        count: 1,
-        total: false,
-    };
-    if let Some(leaver) = tx.list(ResourceKind::User, &query)?.records.first() {
+    let leaver = tx.probe(
+        ResourceKind::User,
+        &Expr::And(vec![Expr::Or(probes), inactive]),
+    )?;
+    if let Some(leaver) = leaver {
         let same_name = leaver
             .data
             .get("userName")

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::error::Result;
-use crate::query::StoreQuery;
+use crate::query::{Expr, StoreQuery};
 use crate::resource::{GroupRef, Member, MemberRef, Record, TenantId, WriteRecord};
 use crate::schema::{ResourceKind, Schema};
 
@@ -31,6 +31,12 @@ pub trait Tx {
     fn delete(&mut self, kind: ResourceKind, id: &str) -> Result<bool>;
     /// Lists resources matching the query.
     fn list(&mut self, kind: ResourceKind, query: &StoreQuery) -> Result<Page>;
+    /// The first resource matching `filter`, for a check that fails the operation when one
+    /// exists (a joiner who matches a leaver). In a batch (`Store::write_batch`) a store may
+    /// answer `None` at once and check the batch's probes together before anything else reads
+    /// or writes: if one finds a resource then, the batch runs again with real savepoints, and
+    /// there probes answer at once.
+    fn probe(&mut self, kind: ResourceKind, filter: &Expr) -> Result<Option<Record>>;
     /// Of the given ids, those that exist as resources of `kind`.
     fn existing(&mut self, kind: ResourceKind, ids: &[String]) -> Result<Vec<String>>;
     /// The members of a group with their display names.

@@ -24,6 +24,8 @@ use crate::sql_filter::{Dialect, Part, Renderer, Sql};
 
 /// Rows per multi-row INSERT and ids per `IN` list, well below SQLite's bound-parameter limit.
 const CHUNK: usize = 500;
+/// Deferred probes checked by one query (`check_probes`).
+const PROBES: usize = 100;
 
 /// The `meta.created` prefixes `created_counts` counts by: month, day, hour, minute, second.
 const CREATED_LEVELS: [usize; 5] = [MONTH, 10, 13, 16, 19];
@@ -69,6 +71,8 @@ pub struct DieselTx<'a> {
     unindexed: Vec<(Trigrams, String)>,
     /// Creates an optimistic batch has not written yet (see `insert`).
     pending: Vec<WriteRecord>,
+    /// Probes an optimistic batch has not checked yet (see `probe`).
+    probes: Vec<(ResourceKind, Expr)>,
 }
 
 /// An FTS5 trigram index (SQLite) whose entries for new rows the store writes itself, many rows
@@ -465,6 +469,7 @@ impl<'a> DieselTx<'a> {
             poisoned: false,
             unindexed: Vec::new(),
             pending: Vec::new(),
+            probes: Vec::new(),
         }
     }
 
@@ -690,17 +695,55 @@ impl<'a> DieselTx<'a> {
         Ok(())
     }
 
-    /// Writes the creates an optimistic batch deferred (`pending`), many rows a statement.
+    /// Writes the creates an optimistic batch deferred (`pending`), many rows a statement, then
+    /// checks its deferred probes.
     fn settle(&mut self) -> Result<(), Error> {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() && self.probes.is_empty() {
             return Ok(());
         }
         let pending = std::mem::take(&mut self.pending);
-        let written = self.insert_rows(&pending);
-        // Which operation's row was refused is not known here: the batch runs again with real
-        // savepoints, where each operation writes its own rows.
-        self.poisoned |= written.is_err();
-        written
+        let probes = std::mem::take(&mut self.probes);
+        let settled = self
+            .insert_rows(&pending)
+            .and_then(|()| self.check_probes(&probes));
+        // Which operation's row was refused, or whose probe found something, is not known
+        // here: the batch runs again with real savepoints, where each operation writes its own
+        // rows and probes at once.
+        self.poisoned |= settled.is_err();
+        settled
+    }
+
+    /// Checks a batch's deferred probes, those of a type in one query. They run after the
+    /// batch's creates are written, so a probe may find a row of a later operation, or its
+    /// own: that costs a rerun, never a wrong answer. (The leaver probe asks for inactive users,
+    /// which are never deferred.)
+    fn check_probes(&mut self, probes: &[(ResourceKind, Expr)]) -> Result<(), Error> {
+        for kind in [ResourceKind::User, ResourceKind::Group] {
+            let filters: Vec<Expr> = probes
+                .iter()
+                .filter(|(k, _)| *k == kind)
+                .map(|(_, f)| f.clone())
+                .collect();
+            for chunk in filters.chunks(PROBES) {
+                if self.first(kind, Expr::Or(chunk.to_vec()))?.is_some() {
+                    return Err(Error::internal_msg("a probe of the batch found a resource"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The first resource of `kind` matching `filter`, in the default order.
+    fn first(&mut self, kind: ResourceKind, filter: Expr) -> Result<Option<Record>, Error> {
+        let query = StoreQuery {
+            filter: Some(filter),
+            sort: None,
+            after: None,
+            start_index: 1,
+            count: 1,
+            total: false,
+        };
+        Ok(self.list(kind, &query)?.records.into_iter().next())
     }
 
     /// Inserts new resources' rows: the resource, its emails and its extension rows.
@@ -1142,6 +1185,16 @@ impl Tx for DieselTx<'_> {
             total: u64::try_from(total).unwrap_or_default(),
             records,
         })
+    }
+
+    fn probe(&mut self, kind: ResourceKind, filter: &Expr) -> Result<Option<Record>, Error> {
+        // On PostgreSQL each probe is a round trip, parsed and planned anew (filters are planned
+        // with their values): a batch's probes together cost one. SQLite's cost no trip.
+        if self.optimistic && matches!(self.conn, AnyConnection::Postgres(_)) {
+            self.probes.push((kind, filter.clone()));
+            return Ok(None);
+        }
+        self.first(kind, filter.clone())
     }
 
     fn existing(&mut self, kind: ResourceKind, ids: &[String]) -> Result<Vec<String>, Error> {

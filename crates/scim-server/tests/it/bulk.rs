@@ -246,67 +246,76 @@ fn each_operation_is_atomic(backend: Backend) {
     assert_eq!(now.header("etag"), Some("W/\"1\""));
 }
 
-/// A bulk's creates are written many rows a statement (deferred within each batch of
-/// operations); what each operation answers must be what it would answer written alone.
+/// A bulk's creates are written many rows a statement, and on PostgreSQL its checks for
+/// returning leavers run together (both deferred within each batch of 50 operations); what
+/// each operation answers must be what it would answer alone.
 fn creates_written_together_are_checked_one_by_one(backend: Backend) {
     let s = Server::start(backend);
-    let mut ops: Vec<Value> = (0..120)
+    let gone =
+        json!({"schemas": [USER], "userName": "gone", "externalId": "hr-5", "active": false});
+    assert_eq!(s.post("/Users", &gone).status, 201);
+    let mut ops: Vec<Value> = (0..170)
         .map(|i| {
             json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"),
             "data": {"schemas": [USER], "userName": format!("joiner{i:03}"),
                      "emails": [{"value": format!("joiner{i:03}@corp.example")}]}})
         })
         .collect();
-    // A userName taken earlier in the same batch (case differs), one taken by an earlier batch
-    // (batches are 50 operations), and a joiner matching a leaver created inactive just before:
-    // each answers what it would alone. The last batch has no failure.
+    // First batch: a userName taken earlier in it (case differs), and a joiner matching a
+    // leaver created inactive just before. Second: a userName taken by the first batch.
+    // Third: only a joiner matching a leaver from before the request. Each answers what it
+    // would alone.
     ops[10]["data"]["userName"] = json!("JOINER003");
-    ops[75]["data"]["userName"] = json!("joiner030");
     ops[20]["data"] = json!({"schemas": [USER], "userName": "left-already", "externalId": "hr-9", "active": false});
     ops[21]["data"] = json!({"schemas": [USER], "userName": "rehired", "externalId": "hr-9"});
-    // In the last batch: a change to a user created in it, then a group of such users.
+    ops[75]["data"]["userName"] = json!("joiner030");
+    ops[120]["data"]["externalId"] = json!("hr-5");
+    // Last batch, without failures: a change to a user created in it, then a group of such
+    // users.
     ops.push(
-        json!({"method": "PATCH", "path": "/Users/bulkId:u102", "data": {"schemas": [PATCH],
+        json!({"method": "PATCH", "path": "/Users/bulkId:u152", "data": {"schemas": [PATCH],
         "Operations": [{"op": "replace", "path": "userName", "value": "renamed-joiner"}]}}),
     );
     ops.push(
         json!({"method": "POST", "path": "/Groups", "bulkId": "team",
         "data": {"schemas": [GROUP], "displayName": "Joiners",
-                 "members": [{"value": "bulkId:u101"}, {"value": "bulkId:u102"}]}}),
+                 "members": [{"value": "bulkId:u151"}, {"value": "bulkId:u152"}]}}),
     );
     let out = bulk(&s, json!({"schemas": [BULK], "Operations": ops}));
     let results = out["Operations"].as_array().unwrap();
-    assert_eq!(results.len(), 122);
+    assert_eq!(results.len(), 172);
     for (i, r) in results.iter().enumerate() {
         let want = match i {
-            10 | 21 | 75 => "409",
-            120 => "200",
+            10 | 21 | 75 | 120 => "409",
+            170 => "200",
             _ => "201",
         };
         assert_eq!(r["status"], want, "operation {i}: {r}");
     }
-    for i in [10, 21, 75] {
+    for i in [10, 21, 75, 120] {
         assert_eq!(
             results[i]["response"]["scimType"], "uniqueness",
             "{}",
             results[i]
         );
     }
-    let rehired = results[21]["response"]["detail"].as_str().unwrap();
-    assert!(
-        rehired.contains("inactive") && rehired.contains("reactivate"),
-        "{rehired}"
-    );
+    for i in [21, 120] {
+        let detail = results[i]["response"]["detail"].as_str().unwrap();
+        assert!(
+            detail.contains("inactive") && detail.contains("reactivate"),
+            "{detail}"
+        );
+    }
     assert!(
         results[10]["response"]["detail"]
             .as_str()
             .unwrap()
             .contains("userName")
     );
-    assert_eq!(s.get("/Users?count=0").body["totalResults"], 117);
-    // Every created row is found by its index: equality, substring, and membership.
+    assert_eq!(s.get("/Users?count=0").body["totalResults"], 167);
+    // Every created row is found by its indexes: equality, substring, and membership.
     let team = s.get(
-        results[121]["location"]
+        results[171]["location"]
             .as_str()
             .unwrap()
             .rsplit_once("/v2")
@@ -320,7 +329,7 @@ fn creates_written_together_are_checked_one_by_one(backend: Backend) {
         team.text
     );
     let found = s.get("/Users?filter=emails.value%20co%20%22@corp.exam%22&count=0");
-    assert_eq!(found.body["totalResults"], 117 - 1);
+    assert_eq!(found.body["totalResults"], 165);
     let renamed = s.get("/Users?filter=userName%20co%20%22renamed-jo%22");
     assert_eq!(renamed.body["totalResults"], 1, "{}", renamed.text);
     assert_eq!(
@@ -328,7 +337,7 @@ fn creates_written_together_are_checked_one_by_one(backend: Backend) {
         "Joiners"
     );
     assert_eq!(
-        s.get("/Users?filter=userName%20eq%20%22joiner119%22").body["totalResults"],
+        s.get("/Users?filter=userName%20eq%20%22joiner169%22").body["totalResults"],
         1
     );
 }
