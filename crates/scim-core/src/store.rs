@@ -33,9 +33,9 @@ pub trait Tx {
     fn list(&mut self, kind: ResourceKind, query: &StoreQuery) -> Result<Page>;
     /// The first resource matching `filter`, for a check that fails the operation when one
     /// exists (a joiner who matches a leaver). In a batch (`Store::write_batch`) a store may
-    /// answer `None` at once and check the batch's probes together before anything else reads
-    /// or writes: if one finds a resource then, the batch runs again with real savepoints, and
-    /// there probes answer at once.
+    /// answer `None` at once and check the batch's probes together later, before any change
+    /// that could alter their answers: if one finds a resource then, the batch runs again with
+    /// real savepoints, and there probes answer at once.
     fn probe(&mut self, kind: ResourceKind, filter: &Expr) -> Result<Option<Record>>;
     /// Of the given ids, those that exist as resources of `kind`.
     fn existing(&mut self, kind: ResourceKind, ids: &[String]) -> Result<Vec<String>>;

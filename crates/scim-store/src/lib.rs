@@ -143,8 +143,13 @@ impl Store for DieselStore {
         let mut poisoned = false;
         let optimistic = self.run_for(tenant, true, |conn| {
             let mut tx = tx::DieselTx::new(conn, tenant.as_str(), true).optimistic();
-            // The batch's deferred creates are written at the latest by `flush`.
-            let value = f(&mut tx).and_then(|value| tx.flush().map(|()| value));
+            let value = f(&mut tx);
+            // The batch's deferred creates are written at the latest by `flush`, which may
+            // poison it too.
+            let value = match value {
+                Ok(value) if !tx.poisoned() => tx.flush().map(|()| value),
+                other => other,
+            };
             if tx.poisoned() {
                 poisoned = true;
                 // Rolls the whole batch back; it runs again below, with savepoints.

@@ -337,8 +337,11 @@ struct UserWrite<'a> {
     fields: UserFields<'a>,
 }
 
+/// `None` is NULL on insert and on update: a value the resource no longer has must not stay
+/// in its column for filters to find (the password excepted: `None` keeps it). On insert, NULL
+/// rather than DEFAULT also lets SQLite take many rows in one VALUES list.
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = users)]
+#[diesel(table_name = users, treat_none_as_default_value = false, treat_none_as_null = true)]
 struct UserFields<'a> {
     user_name: &'a str,
     user_name_folded: &'a str,
@@ -348,6 +351,7 @@ struct UserFields<'a> {
     active: Option<bool>,
     schemas: String,
     data: String,
+    #[diesel(treat_none_as_null = false)]
     password_hash: Option<&'a str>,
     version: i64,
     created: String,
@@ -364,8 +368,9 @@ struct GroupWrite<'a> {
     fields: GroupFields<'a>,
 }
 
+/// `None` is NULL on insert and on update, as for `UserFields`.
 #[derive(Insertable, AsChangeset)]
-#[diesel(table_name = groups)]
+#[diesel(table_name = groups, treat_none_as_default_value = false, treat_none_as_null = true)]
 struct GroupFields<'a> {
     display_name: &'a str,
     display_name_folded: &'a str,
@@ -623,29 +628,36 @@ impl<'a> DieselTx<'a> {
     fn index_trigrams(&mut self) -> Result<(), Error> {
         self.settle()?;
         let mut unindexed = std::mem::take(&mut self.unindexed);
-        // A key twice would index its rows twice.
+        // A key twice would index its rows twice. Sorted, each table's keys are together.
         unindexed.sort_unstable();
         unindexed.dedup();
-        for table in Trigrams::ALL {
-            let keys: Vec<&String> = unindexed
+        let mut done = 0;
+        while let Some(&(table, _)) = unindexed.get(done) {
+            let chunk: Vec<&String> = unindexed
                 .iter()
-                .filter(|(t, _)| *t == table)
+                .skip(done)
+                .take_while(|(t, _)| *t == table)
+                .take(CHUNK)
                 .map(|(_, key)| key)
                 .collect();
-            for chunk in keys.chunks(CHUNK) {
-                let mut sql = Sql::default();
-                sql.push(table.insert())
-                    .bind(Part::Str(self.tenant.clone()))
-                    .push(table.key());
-                for (i, key) in chunk.iter().enumerate() {
-                    if i > 0 {
-                        sql.push(", ");
-                    }
-                    sql.bind(Part::Str((*key).clone()));
+            let mut sql = Sql::default();
+            sql.push(table.insert())
+                .bind(Part::Str(self.tenant.clone()))
+                .push(table.key());
+            for (i, key) in chunk.iter().enumerate() {
+                if i > 0 {
+                    sql.push(", ");
                 }
-                sql.push(")");
-                sql.execute(&mut *self.conn).map_err(db)?;
+                sql.bind(Part::Str((*key).clone()));
             }
+            sql.push(")");
+            if let Err(e) = sql.execute(&mut *self.conn) {
+                // The keys not indexed yet stay for the next attempt (at the latest before
+                // commit): a transaction that goes on must not commit rows without entries.
+                self.unindexed = unindexed.into_iter().skip(done).collect();
+                return Err(db(e));
+            }
+            done += chunk.len();
         }
         Ok(())
     }
@@ -713,10 +725,11 @@ impl<'a> DieselTx<'a> {
         settled
     }
 
-    /// Checks a batch's deferred probes, those of a type in one query. They run after the
-    /// batch's creates are written, so a probe may find a row of a later operation, or its
-    /// own: that costs a rerun, never a wrong answer. (The leaver probe asks for inactive users,
-    /// which are never deferred.)
+    /// Checks a batch's deferred probes, those of a type in one query. Every change but a
+    /// deferred create settles first, so the tables hold what they held at each probe, plus
+    /// the deferred creates: those could only make a probe find more (a rerun, never a wrong
+    /// answer), and cannot match the leaver probe, which asks for inactive users (never
+    /// deferred).
     fn check_probes(&mut self, probes: &[(ResourceKind, Expr)]) -> Result<(), Error> {
         for kind in [ResourceKind::User, ResourceKind::Group] {
             let filters: Vec<Expr> = probes
@@ -762,34 +775,32 @@ impl<'a> DieselTx<'a> {
             .collect::<Result<Vec<_>, _>>()?;
         // diesel caches the statement of a one-row insert, never a multi-row one's (its SQL
         // varies with the count): a single create, the common case, keeps the cached one.
-        match user_rows.as_slice() {
-            [] => 0,
-            [one] => diesel::insert_into(users::table)
+        if let [one] = user_rows.as_slice() {
+            diesel::insert_into(users::table)
                 .values(one)
                 .execute(self.conn)
-                .map_err(unique(USER_NAME_TAKEN))?,
-            many => many.chunks(CHUNK).try_fold(0, |n, chunk| {
+                .map_err(unique(USER_NAME_TAKEN))?;
+        } else {
+            for chunk in user_rows.chunks(CHUNK) {
                 crate::on_conn!(&mut *self.conn, |c| {
                     diesel::insert_into(users::table).values(chunk).execute(c)
                 })
-                .map(|m| n + m)
-                .map_err(unique(USER_NAME_TAKEN))
-            })?,
-        };
-        match group_rows.as_slice() {
-            [] => 0,
-            [one] => diesel::insert_into(groups::table)
+                .map_err(unique(USER_NAME_TAKEN))?;
+            }
+        }
+        if let [one] = group_rows.as_slice() {
+            diesel::insert_into(groups::table)
                 .values(one)
                 .execute(self.conn)
-                .map_err(unique(GROUP_NAME_TAKEN))?,
-            many => many.chunks(CHUNK).try_fold(0, |n, chunk| {
+                .map_err(unique(GROUP_NAME_TAKEN))?;
+        } else {
+            for chunk in group_rows.chunks(CHUNK) {
                 crate::on_conn!(&mut *self.conn, |c| {
                     diesel::insert_into(groups::table).values(chunk).execute(c)
                 })
-                .map(|m| n + m)
-                .map_err(unique(GROUP_NAME_TAKEN))
-            })?,
-        };
+                .map_err(unique(GROUP_NAME_TAKEN))?;
+            }
+        }
         for w in &users {
             self.unindexed(Trigrams::Users, &w.record.id);
         }
@@ -1406,7 +1417,8 @@ impl Tx for DieselTx<'_> {
             self.audit.truncate(events);
             self.counted.restore(counted);
         } else {
-            // Rows a failed savepoint inserted are gone.
+            // A failed savepoint's list names rows that are gone with it: only a successful
+            // one's is kept.
             self.unindexed = unindexed;
         }
         result

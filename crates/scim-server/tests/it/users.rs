@@ -7,6 +7,7 @@ use crate::backends;
 use crate::harness::{Backend, ENTERPRISE, Server, USER};
 
 backends!(
+    removed_attributes_leave_no_index_behind,
     create_returns_201_with_location_etag_and_meta,
     every_rfc_7643_attribute_round_trips,
     password_is_write_only,
@@ -405,4 +406,37 @@ fn okta_entra_boolean_strings_are_accepted(backend: Backend) {
     );
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["active"], false);
+}
+
+/// A PUT without `externalId`, `displayName` or `active` removes them: filters, including the
+/// check for returning leavers, no longer find the old values; the password is kept.
+fn removed_attributes_leave_no_index_behind(backend: Backend) {
+    let s = Server::start(backend);
+    let r = s.post(
+        "/Users",
+        &json!({"schemas": [USER], "userName": "mover", "externalId": "hr-77",
+                "displayName": "Old Name", "active": false, "password": "s3cret-Pass"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    let path = format!("/Users/{}", r.body["id"].as_str().unwrap());
+    let put = s.put(&path, &json!({"schemas": [USER], "userName": "mover"}));
+    assert_eq!(put.status, 200, "{}", put.text);
+    for attr in ["externalId", "displayName", "active"] {
+        assert!(put.body.get(attr).is_none(), "{attr}: {}", put.text);
+    }
+    for filter in [
+        "externalId%20eq%20%22hr-77%22",
+        "displayName%20co%20%22old%20na%22",
+        "displayName%20eq%20%22Old%20Name%22",
+        "active%20eq%20false",
+        "externalId%20pr",
+        "displayName%20pr",
+    ] {
+        let found = s.get(&format!("/Users?filter={filter}"));
+        assert_eq!(found.status, 200, "{}", found.text);
+        assert_eq!(found.body["totalResults"], 0, "{filter}: {}", found.text);
+    }
+    // A joiner with the old externalId is no returning leaver.
+    let joiner = json!({"schemas": [USER], "userName": "joiner", "externalId": "hr-77"});
+    assert_eq!(s.post("/Users", &joiner).status, 201);
 }

@@ -13,6 +13,7 @@ use scim_store::{AnyConnection, DbUrl, migrate};
 
 mod deep_pages;
 mod trigram_index;
+mod updates;
 
 /// A fresh database: a temp SQLite file or a PostgreSQL schema (dropped afterwards).
 struct Db {
