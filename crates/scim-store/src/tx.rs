@@ -90,8 +90,6 @@ enum Trigrams {
 }
 
 impl Trigrams {
-    const ALL: [Trigrams; 3] = [Trigrams::Users, Trigrams::Emails, Trigrams::Groups];
-
     /// The statement indexing a tenant's rows, up to its bound tenant and a list of keys.
     fn insert(self) -> &'static str {
         match self {
