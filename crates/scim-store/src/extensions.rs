@@ -221,7 +221,9 @@ fn audit(
     event: (&str, &str, Vec<String>),
 ) -> Result<(), Error> {
     let (action, urn, attributes) = event;
-    let mut tx = DieselTx::new(conn, tenant, true);
+    // An audit row only: no search needs the store's trigram counts.
+    let samples = crate::trigrams::Samples::default();
+    let mut tx = DieselTx::new(conn, tenant, true, &samples);
     tx.audit(&AuditEvent {
         id: scim_core::resource::new_id(),
         at: scim_core::render::timestamp(&by.at),

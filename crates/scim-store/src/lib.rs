@@ -38,6 +38,8 @@ pub struct DieselStore {
     sqlite_writer: Option<Arc<Mutex<()>>>,
     /// How long a write waits for its turn before answering 503 (the pool's timeout).
     writer_wait: Duration,
+    /// Trigram counts for `co`/`ew` plans on PostgreSQL (`trigrams::Samples`).
+    samples: Arc<trigrams::Samples>,
 }
 
 impl std::fmt::Debug for DieselStore {
@@ -63,6 +65,7 @@ impl DieselStore {
             pool,
             sqlite_writer,
             writer_wait: timeout,
+            samples: Arc::default(),
         };
         check_schema(&store)?;
         Ok(store)
@@ -118,7 +121,12 @@ impl Store for DieselStore {
         f: impl FnOnce(&mut dyn Tx) -> scim_core::Result<T>,
     ) -> scim_core::Result<T> {
         self.run(false, |conn| {
-            f(&mut tx::DieselTx::new(conn, tenant.as_str(), false))
+            f(&mut tx::DieselTx::new(
+                conn,
+                tenant.as_str(),
+                false,
+                &self.samples,
+            ))
         })
     }
 
@@ -128,7 +136,7 @@ impl Store for DieselStore {
         f: impl FnOnce(&mut dyn Tx) -> scim_core::Result<T>,
     ) -> scim_core::Result<T> {
         self.run_for(tenant, true, |conn| {
-            let mut tx = tx::DieselTx::new(conn, tenant.as_str(), true);
+            let mut tx = tx::DieselTx::new(conn, tenant.as_str(), true, &self.samples);
             let value = f(&mut tx)?;
             tx.flush()?;
             Ok(value)
@@ -142,7 +150,7 @@ impl Store for DieselStore {
     ) -> scim_core::Result<T> {
         let mut poisoned = false;
         let optimistic = self.run_for(tenant, true, |conn| {
-            let mut tx = tx::DieselTx::new(conn, tenant.as_str(), true).optimistic();
+            let mut tx = tx::DieselTx::new(conn, tenant.as_str(), true, &self.samples).optimistic();
             let value = f(&mut tx);
             // The batch's deferred creates are written at the latest by `flush`, which may
             // poison it too.

@@ -21,6 +21,7 @@ use crate::error::{db, unique};
 use crate::extensions;
 use crate::schema::{audit_events, created_counts, group_members, groups, user_emails, users};
 use crate::sql_filter::{Dialect, Part, Renderer, Sql};
+use crate::trigrams::Samples;
 
 /// Rows per multi-row INSERT and ids per `IN` list, well below SQLite's bound-parameter limit.
 const CHUNK: usize = 500;
@@ -73,6 +74,8 @@ pub struct DieselTx<'a> {
     pending: Vec<WriteRecord>,
     /// Probes an optimistic batch has not checked yet (see `probe`).
     probes: Vec<(ResourceKind, Expr)>,
+    /// The process's trigram counts for `co`/`ew` plans on PostgreSQL.
+    samples: &'a Samples,
 }
 
 /// An FTS5 trigram index (SQLite) whose entries for new rows the store writes itself, many rows
@@ -460,7 +463,12 @@ where
 
 impl<'a> DieselTx<'a> {
     /// A transaction on `conn` for `tenant`.
-    pub fn new(conn: &'a mut AnyConnection, tenant: &str, write: bool) -> DieselTx<'a> {
+    pub fn new(
+        conn: &'a mut AnyConnection,
+        tenant: &str,
+        write: bool,
+        samples: &'a Samples,
+    ) -> DieselTx<'a> {
         DieselTx {
             conn,
             tenant: tenant.to_owned(),
@@ -473,6 +481,7 @@ impl<'a> DieselTx<'a> {
             unindexed: Vec::new(),
             pending: Vec::new(),
             probes: Vec::new(),
+            samples,
         }
     }
 
@@ -1057,9 +1066,14 @@ impl Tx for DieselTx<'_> {
                         let index = format!("{table}_trigram");
                         crate::trigrams::rare_match(c, &index, column, value)
                     }
-                    AnyConnection::Postgres(c) => {
-                        crate::trigrams::rare_part(c, &self.tenant, table, column, value)
-                    }
+                    AnyConnection::Postgres(c) => crate::trigrams::rare_part(
+                        c,
+                        self.samples,
+                        &self.tenant,
+                        table,
+                        column,
+                        value,
+                    ),
                 };
                 if let Some(plan) = plan {
                     rare.insert((*table, *column, value.clone()), plan);
@@ -1383,7 +1397,7 @@ impl Tx for DieselTx<'_> {
         // it are indexed first, so that its update and delete triggers find their entries and
         // the list it hands back on success is the whole list.
         self.index_trigrams()?;
-        let (tenant, write) = (self.tenant.clone(), self.write);
+        let (tenant, write, samples) = (self.tenant.clone(), self.write, self.samples);
         let mut audit = std::mem::take(&mut self.audit);
         let mut inner = std::mem::take(&mut self.counted);
         let mut unindexed = Vec::new();
@@ -1392,7 +1406,7 @@ impl Tx for DieselTx<'_> {
         let done = self
             .conn
             .transaction::<(), diesel::result::Error, _>(|conn| {
-                let mut nested = DieselTx::new(conn, &tenant, write);
+                let mut nested = DieselTx::new(conn, &tenant, write, samples);
                 nested.audit = std::mem::take(&mut audit);
                 nested.counted = std::mem::take(&mut inner);
                 let result = f(&mut nested);
