@@ -331,6 +331,81 @@ fn choose_part(words: &[String], counts: &Counts) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// A PostgreSQL connection inside a schema of its own holding a `user_emails` table, and the
+    /// schema's name; `None` without `SCIM_TEST_POSTGRES_URL` (CI must set it).
+    fn postgres() -> Option<(PgConnection, String)> {
+        use diesel::connection::SimpleConnection;
+        let url = match std::env::var("SCIM_TEST_POSTGRES_URL") {
+            Ok(u) if !u.is_empty() => u,
+            _ if std::env::var("CI").is_ok() => panic!("CI needs SCIM_TEST_POSTGRES_URL"),
+            _ => return None,
+        };
+        let mut conn = PgConnection::establish(&url).unwrap();
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        conn.batch_execute(&format!(
+            "CREATE SCHEMA {schema}; SET search_path = {schema};
+             CREATE TABLE user_emails (tenant_id TEXT NOT NULL, value_folded TEXT NOT NULL);"
+        ))
+        .unwrap();
+        Some((conn, schema))
+    }
+
+    /// Counts are sampled once and then kept (the same counts come back), a tenant with too few
+    /// rows gets no plan, and no more than `COLUMNS` columns are kept.
+    #[test]
+    fn counts_are_kept_per_tenant_column_and_bounded() {
+        use diesel::connection::SimpleConnection;
+        let Some((mut conn, schema)) = postgres() else {
+            return;
+        };
+        conn.batch_execute(
+            "INSERT INTO user_emails SELECT 'big', 'p' || lpad(i::text, 5, '0') || '@corp.example'
+                 FROM generate_series(0, 2999) i;
+             INSERT INTO user_emails SELECT 'small', 'x' || i || '@corp.example'
+                 FROM generate_series(0, 9) i;
+             ANALYZE user_emails;",
+        )
+        .unwrap();
+        let samples = Samples::default();
+        let first = samples
+            .counts(&mut conn, "big", "user_emails", "value_folded")
+            .unwrap();
+        assert_eq!(first.rows, 3_000);
+        assert_eq!(first.of("p01"), 1_000);
+        let again = samples
+            .counts(&mut conn, "big", "user_emails", "value_folded")
+            .unwrap();
+        assert!(Arc::ptr_eq(&first, &again));
+        assert_eq!(
+            rare_part(
+                &mut conn,
+                &samples,
+                "big",
+                "user_emails",
+                "value_folded",
+                "p01234@corp"
+            ),
+            Some("1234".to_owned())
+        );
+        assert_eq!(
+            rare_part(
+                &mut conn,
+                &samples,
+                "small",
+                "user_emails",
+                "value_folded",
+                "x1@corp"
+            ),
+            None
+        );
+        for t in 0..COLUMNS + 5 {
+            samples.counts(&mut conn, &format!("t{t}"), "user_emails", "value_folded");
+        }
+        assert_eq!(samples.kept.lock().len(), COLUMNS);
+        conn.batch_execute(&format!("DROP SCHEMA {schema} CASCADE"))
+            .unwrap();
+    }
+
     /// The statistics query reads a real FTS5 index, and its plan finds the row.
     #[test]
     fn an_fts5_index_yields_a_plan_that_finds_the_rows() {
