@@ -43,9 +43,10 @@ const COMMON: i64 = 400;
 const SAMPLE: i64 = 20_000;
 const SAMPLE_MIN: usize = 100;
 
-/// How long a process keeps a column's trigram counts, and how many columns it keeps at most.
+/// How long a process keeps a column's trigram counts, and how many columns it keeps at most:
+/// a column's counts take up to a few MB (one entry per distinct trigram of 20,000 values).
 const KEEP: Duration = Duration::from_secs(600);
-const COLUMNS: usize = 64;
+const COLUMNS: usize = 16;
 
 /// A part of the value is searched alone when its trigrams occur at most a quarter as often as
 /// the whole pattern's: less than that saving does not pay for checking its extra candidates.
