@@ -781,33 +781,27 @@ impl<'a> DieselTx<'a> {
             .map(|w| group_write(&tenant, w))
             .collect::<Result<Vec<_>, _>>()?;
         // diesel caches the statement of a one-row insert, never a multi-row one's (its SQL
-        // varies with the count): a single create, the common case, keeps the cached one.
-        if let [one] = user_rows.as_slice() {
-            diesel::insert_into(users::table)
-                .values(one)
-                .execute(self.conn)
-                .map_err(unique(USER_NAME_TAKEN))?;
-        } else {
-            for chunk in user_rows.chunks(CHUNK) {
-                crate::on_conn!(&mut *self.conn, |c| {
-                    diesel::insert_into(users::table).values(chunk).execute(c)
-                })
-                .map_err(unique(USER_NAME_TAKEN))?;
-            }
+        // varies with the count): a single create, the common case, keeps the cached one. The
+        // same statements for both tables; only the table, its rows and the message differ.
+        macro_rules! insert {
+            ($table:ident, $rows:expr, $taken:expr) => {
+                if let [one] = $rows.as_slice() {
+                    diesel::insert_into($table::table)
+                        .values(one)
+                        .execute(self.conn)
+                        .map_err(unique($taken))?;
+                } else {
+                    for chunk in $rows.chunks(CHUNK) {
+                        crate::on_conn!(&mut *self.conn, |c| {
+                            diesel::insert_into($table::table).values(chunk).execute(c)
+                        })
+                        .map_err(unique($taken))?;
+                    }
+                }
+            };
         }
-        if let [one] = group_rows.as_slice() {
-            diesel::insert_into(groups::table)
-                .values(one)
-                .execute(self.conn)
-                .map_err(unique(GROUP_NAME_TAKEN))?;
-        } else {
-            for chunk in group_rows.chunks(CHUNK) {
-                crate::on_conn!(&mut *self.conn, |c| {
-                    diesel::insert_into(groups::table).values(chunk).execute(c)
-                })
-                .map_err(unique(GROUP_NAME_TAKEN))?;
-            }
-        }
+        insert!(users, user_rows, USER_NAME_TAKEN);
+        insert!(groups, group_rows, GROUP_NAME_TAKEN);
         for w in &users {
             self.unindexed(Trigrams::Users, &w.record.id);
         }
