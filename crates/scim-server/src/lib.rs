@@ -79,6 +79,7 @@ pub fn run(listener: TcpListener, config: Config) -> std::io::Result<Server> {
     let store = open_store(&config).map_err(std::io::Error::other)?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     bootstrap(&store, &config, clock.as_ref()).map_err(std::io::Error::other)?;
+    store.warm_substring_plans();
     serve(listener, config, store, clock)
 }
 

@@ -71,6 +71,40 @@ impl DieselStore {
         Ok(store)
     }
 
+    /// On PostgreSQL, samples in the background the trigram counts that `co`/`ew` plans of the
+    /// largest tenants need (`trigrams::Samples::warm`), so that a server's first substring
+    /// searches are planned like later ones. Requests meanwhile go on as before.
+    pub fn warm_substring_plans(&self) {
+        if self.sqlite_writer.is_some() {
+            return;
+        }
+        let (pool, samples) = (self.pool.clone(), Arc::clone(&self.samples));
+        let warm = move || {
+            let started = std::time::Instant::now();
+            let sampled = pool
+                .get()
+                .map_err(Error::from)
+                .and_then(|mut c| match &mut **c {
+                    AnyConnection::Postgres(c) => samples.warm(c).map_err(Error::from),
+                    AnyConnection::Sqlite(_) => Ok(0),
+                });
+            match sampled {
+                Ok(columns) => tracing::info!(
+                    columns,
+                    ms = started.elapsed().as_millis(),
+                    "sampled trigram counts"
+                ),
+                Err(e) => tracing::warn!(error = %e, "trigram counts not sampled"),
+            }
+        };
+        if let Err(e) = std::thread::Builder::new()
+            .name("trigram-counts".into())
+            .spawn(warm)
+        {
+            tracing::warn!(error = %e, "trigram counts not sampled");
+        }
+    }
+
     fn conn(
         &self,
     ) -> Result<diesel::r2d2::PooledConnection<connection::Manager>, scim_core::Error> {
@@ -267,7 +301,7 @@ pub fn check_schema(store: &DieselStore) -> Result<(), Error> {
     use diesel::prelude::*;
     use schema::*;
     let mut conn = store.pool.get()?;
-    let c = &mut *conn;
+    let c = &mut **conn;
     tenants::table
         .select(tenants::all_columns)
         .limit(0)

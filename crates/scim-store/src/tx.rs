@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::query_builder::{Query, QueryId};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use diesel::sql_types::Text;
 use scim_core::Error;
@@ -395,9 +395,9 @@ struct GroupOfRow {
     direct: i32,
 }
 
-/// The groups of many members at once, direct and through nested groups: one statement for a
-/// whole page of users. UNION (not UNION ALL) stops at rows already seen, so membership cycles
-/// terminate.
+/// The groups of many members at once: with `nested`, direct and through nested groups in one
+/// recursive statement for a whole page of users (UNION, not UNION ALL, stops at rows already
+/// seen, so membership cycles terminate); without, only the groups that hold them directly.
 ///
 /// Written as a query fragment rather than with `sql_query`, because diesel never caches a
 /// `sql_query`'s prepared statement: parsing this one on every GET by id was a quarter of the
@@ -407,6 +407,7 @@ struct GroupOfRow {
 struct GroupsOf<'q> {
     tenant: &'q str,
     members: &'q [String],
+    nested: bool,
 }
 
 impl QueryId for GroupsOf<'_> {
@@ -430,18 +431,26 @@ where
         &'b self,
         mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
     ) -> QueryResult<()> {
+        if !self.nested {
+            out.push_sql(
+                "SELECT gm.member_id AS member_id, g.id AS group_id, \
+                 g.display_name AS display_name, 1 AS direct FROM group_members gm \
+                 JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
+                 WHERE gm.tenant_id = ",
+            );
+            out.push_bind_param::<Text, str>(self.tenant)?;
+            out.push_sql(" AND gm.member_id IN (");
+            self.walk_members(&mut out)?;
+            out.push_sql(")");
+            return Ok(());
+        }
         out.push_sql(
             "WITH RECURSIVE ancestors(member_id, group_id, direct) AS ( \
              SELECT member_id, group_id, 1 FROM group_members WHERE tenant_id = ",
         );
         out.push_bind_param::<Text, str>(self.tenant)?;
         out.push_sql(" AND member_id IN (");
-        for (i, member) in self.members.iter().enumerate() {
-            if i > 0 {
-                out.push_sql(", ");
-            }
-            out.push_bind_param::<Text, String>(member)?;
-        }
+        self.walk_members(&mut out)?;
         out.push_sql(
             ") UNION SELECT a.member_id, gm.group_id, 0 FROM group_members gm \
              JOIN ancestors a ON gm.member_id = a.group_id WHERE gm.tenant_id = ",
@@ -461,7 +470,44 @@ where
     }
 }
 
+impl GroupsOf<'_> {
+    fn walk_members<'b, DB>(
+        &'b self,
+        out: &mut diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()>
+    where
+        DB: diesel::backend::Backend + diesel::sql_types::HasSqlType<Text>,
+        String: diesel::serialize::ToSql<Text, DB>,
+    {
+        for (i, member) in self.members.iter().enumerate() {
+            if i > 0 {
+                out.push_sql(", ");
+            }
+            out.push_bind_param::<Text, String>(member)?;
+        }
+        Ok(())
+    }
+}
+
 impl<'a> DieselTx<'a> {
+    /// The groups holding `members` (`GroupsOf`), sorted by member and group with `nested`.
+    fn groups_holding(
+        &mut self,
+        members: &[String],
+        nested: bool,
+    ) -> Result<Vec<GroupOfRow>, Error> {
+        let mut rows = Vec::new();
+        for chunk in members.chunks(CHUNK) {
+            let query = GroupsOf {
+                tenant: &self.tenant,
+                members: chunk,
+                nested,
+            };
+            rows.extend(query.load::<GroupOfRow>(self.conn).map_err(db)?);
+        }
+        Ok(rows)
+    }
+
     /// A transaction on `conn` for `tenant`.
     pub fn new(
         conn: &'a mut AnyConnection,
@@ -1435,13 +1481,10 @@ impl Tx for DieselTx<'_> {
         member_ids: &[String],
     ) -> Result<HashMap<String, Vec<GroupRef>>, Error> {
         self.settle()?;
-        let mut out: HashMap<String, Vec<GroupRef>> = HashMap::new();
-        for chunk in member_ids.chunks(CHUNK) {
-            let query = GroupsOf {
-                tenant: &self.tenant,
-                members: chunk,
-            };
-            let rows: Vec<GroupOfRow> = query.load(self.conn).map_err(db)?;
+        let nested = matches!(self.conn, AnyConnection::Postgres(_));
+        let rows = self.groups_holding(member_ids, nested)?;
+        if nested {
+            let mut out: HashMap<String, Vec<GroupRef>> = HashMap::new();
             for r in rows {
                 out.entry(r.member_id).or_default().push(GroupRef {
                     value: r.group_id,
@@ -1449,6 +1492,55 @@ impl Tx for DieselTx<'_> {
                     direct: r.direct > 0,
                 });
             }
+            return Ok(out);
+        }
+        // SQLite walks up level by level: the recursive statement's temporary tables cost about
+        // 90 µs, a level's join 4 to 6 µs, and most members are in no nested group. Each group's
+        // parents are read once, so cycles end.
+        let mut parents: HashMap<String, Vec<(String, String)>> = HashMap::new();
+        let mut level: Vec<String> = rows.iter().map(|r| r.group_id.clone()).collect();
+        let mut seen: HashSet<String> = level.iter().cloned().collect();
+        while !level.is_empty() {
+            let above = self.groups_holding(&level, false)?;
+            level.clear();
+            for r in above {
+                if seen.insert(r.group_id.clone()) {
+                    level.push(r.group_id.clone());
+                }
+                parents
+                    .entry(r.member_id)
+                    .or_default()
+                    .push((r.group_id, r.display_name));
+            }
+        }
+        // Per member, by group id: its direct groups, then every group above them.
+        let mut groups: HashMap<String, BTreeMap<String, (String, bool)>> = HashMap::new();
+        for r in rows {
+            groups
+                .entry(r.member_id)
+                .or_default()
+                .insert(r.group_id, (r.display_name, true));
+        }
+        let mut out: HashMap<String, Vec<GroupRef>> = HashMap::new();
+        for (member, mut held) in groups {
+            let mut todo: Vec<String> = held.keys().cloned().collect();
+            while let Some(group) = todo.pop() {
+                for (parent, display) in parents.get(&group).into_iter().flatten() {
+                    if !held.contains_key(parent) {
+                        held.insert(parent.clone(), (display.clone(), false));
+                        todo.push(parent.clone());
+                    }
+                }
+            }
+            let refs = held
+                .into_iter()
+                .map(|(value, (display, direct))| GroupRef {
+                    value,
+                    display: Some(display),
+                    direct,
+                })
+                .collect();
+            out.insert(member, refs);
         }
         Ok(out)
     }

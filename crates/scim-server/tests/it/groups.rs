@@ -400,6 +400,51 @@ fn nested_groups_and_user_groups(backend: Backend) {
     );
 }
 
+/// A user's groups reach every level up a chain of nested groups (A in B in C in D), a group it
+/// is also in directly stays direct, and a page of users reads the same.
+fn groups_several_levels_up(backend: Backend) {
+    let s = Server::start(backend);
+    let u = s.create_user("judy");
+    let a = s.create_group("A", &[&id(&u)]);
+    let b = s.create_group("B", &[&id(&a)]);
+    let c = s.create_group("C", &[&id(&b)]);
+    s.create_group("D", &[&id(&c), &id(&u)]);
+    s.create_group("Unrelated", &[]);
+    let groups = |body: &Value| {
+        let mut g: Vec<(String, String)> = body["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|g| {
+                (
+                    g["display"].as_str().unwrap().to_owned(),
+                    g["type"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        g.sort();
+        g
+    };
+    let pair = |d: &str, t: &str| (d.to_owned(), t.to_owned());
+    let expected = vec![
+        pair("A", "direct"),
+        pair("B", "indirect"),
+        pair("C", "indirect"),
+        pair("D", "direct"),
+    ];
+    let got = s.get(&format!("/Users/{}", id(&u)));
+    assert_eq!(got.status, 200, "{}", got.text);
+    assert_eq!(groups(&got.body), expected, "{}", got.text);
+    let page = s.get("/Users?filter=userName%20eq%20%22judy%22&attributes=groups");
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_eq!(
+        groups(&page.body["Resources"][0]),
+        expected,
+        "{}",
+        page.text
+    );
+}
+
 fn deleting_a_group_removes_it_everywhere(backend: Backend) {
     let s = Server::start(backend);
     let u = s.create_user("ivan");
@@ -561,6 +606,7 @@ crate::backends!(
     invalid_members_on_replace_change_nothing,
     replace_bumps_version_only_on_change,
     nested_groups_and_user_groups,
+    groups_several_levels_up,
     deleting_a_group_removes_it_everywhere,
     deleting_a_user_removes_it_from_groups,
     list_pages,
