@@ -243,6 +243,34 @@ fn sigterm_turns_unready_then_drains_and_exits(backend: Backend) {
     assert!(ureq::get(&format!("{root}/healthz")).call().is_err());
 }
 
+/// A pooled PostgreSQL connection idle for more than a second is checked before use: when the
+/// database dropped the connections while the server was idle, the next request is served on
+/// a new connection, not refused.
+#[test]
+fn connections_dropped_while_idle_cost_no_request() {
+    if postgres_url().is_none() {
+        return;
+    }
+    let db = Database::new(Backend::Postgres);
+    let (head, rest) = db.url.split_once('@').unwrap();
+    let (hostport, tail) = rest.split_once('/').unwrap();
+    let relay = Relay::start(hostport.to_owned());
+    let mut config = test_config(&db);
+    config.database_url = format!("{head}@127.0.0.1:{}/{tail}", relay.port);
+    let s = Server::with_config(db, config);
+    let user = s.create_user("idle");
+    let path = format!("/Users/{}", user["id"].as_str().unwrap());
+    assert_eq!(s.get(&path).status, 200);
+
+    relay.cut();
+    relay.restore();
+    std::thread::sleep(Duration::from_millis(1_200));
+    for _ in 0..3 {
+        let r = s.get(&path);
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+}
+
 #[test]
 fn postgres_going_away_gives_503_and_the_server_recovers() {
     if postgres_url().is_none() {
