@@ -125,7 +125,7 @@ type TokenRow = (
 
 /// The token with that hash, and its tenant's catalog version (one query).
 pub fn token_by_hash(conn: &mut AnyConnection, hash: &str) -> Result<Option<Credential>, Error> {
-    let row: Option<TokenRow> = tokens::table
+    let query = tokens::table
         .inner_join(tenants::table)
         .filter(tokens::hash.eq(hash))
         .select((
@@ -137,8 +137,9 @@ pub fn token_by_hash(conn: &mut AnyConnection, hash: &str) -> Result<Option<Cred
             tokens::expires,
             tokens::revoked,
             tenants::catalog_version,
-        ))
-        .load(conn)
+        ));
+    // Every request runs this: on the concrete connection (see `on_conn!`).
+    let row: Option<TokenRow> = crate::on_conn!(conn, |c| query.load(c))
         .map(crate::tx::unique_row)
         .map_err(db)?;
     let Some((id, tenant, hash, scopes, created, expires, revoked, catalog)) = row else {

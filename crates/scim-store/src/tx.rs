@@ -503,7 +503,9 @@ impl<'a> DieselTx<'a> {
                 members: chunk,
                 nested,
             };
-            rows.extend(query.load::<GroupOfRow>(self.conn).map_err(db)?);
+            rows.extend(
+                crate::on_conn!(&mut *self.conn, |c| query.load::<GroupOfRow>(c)).map_err(db)?,
+            );
         }
         Ok(rows)
     }
@@ -959,18 +961,20 @@ impl Tx for DieselTx<'_> {
                 .for_update()
                 .load(c)
                 .map(unique_row),
-            (ResourceKind::User, conn) => users::table
-                .filter(users::tenant_id.eq(tenant))
-                .filter(users::id.eq(id))
-                .select(USER_COLUMNS)
-                .load(conn)
-                .map(unique_row),
-            (ResourceKind::Group, conn) => groups::table
-                .filter(groups::tenant_id.eq(tenant))
-                .filter(groups::id.eq(id))
-                .select(GROUP_COLUMNS)
-                .load(conn)
-                .map(unique_row),
+            (ResourceKind::User, conn) => {
+                let query = users::table
+                    .filter(users::tenant_id.eq(tenant))
+                    .filter(users::id.eq(id))
+                    .select(USER_COLUMNS);
+                crate::on_conn!(conn, |c| query.load(c)).map(unique_row)
+            }
+            (ResourceKind::Group, conn) => {
+                let query = groups::table
+                    .filter(groups::tenant_id.eq(tenant))
+                    .filter(groups::id.eq(id))
+                    .select(GROUP_COLUMNS);
+                crate::on_conn!(conn, |c| query.load(c)).map(unique_row)
+            }
         }
         .map_err(db)?;
         row.map(|r| r.into_record(kind)).transpose()
