@@ -7,6 +7,7 @@
 //! attribute of the tenant's own extensions, by its name (or `URN:name` where the name alone
 //! would be ambiguous).
 
+use std::collections::HashMap;
 use std::io::Read;
 
 use serde::Serialize;
@@ -322,13 +323,19 @@ fn import_chunk<S: Store>(
     let minimal = Projection::parse(service.registry, Some("id"), None)?;
     let pass = |defer_joins: bool| {
         service.store.write_batch(service.tenant, |tx| {
+            let mut known = existing_users(tx, rows)?;
             let mut outcomes = Vec::with_capacity(rows.len());
             // Group name -> the users of this chunk joining it, in file order.
             let mut joins: Vec<(String, Vec<String>)> = Vec::new();
             for (_, row) in rows {
                 let outcome = match row {
                     Ok(row) => {
-                        import_row(service, tx, row, extensions, dry_run, defer_joins, &minimal)
+                        let how = How {
+                            dry_run,
+                            defer_joins,
+                            minimal: &minimal,
+                        };
+                        import_row(service, tx, row, extensions, &mut known, &how)
                     }
                     Err(e) => Err(Error::InvalidSyntax(e.detail())),
                 };
@@ -354,18 +361,76 @@ fn import_chunk<S: Store>(
     pass(false)
 }
 
+/// How a chunk's rows are imported.
+struct How<'a> {
+    /// Do the work, then undo it.
+    dry_run: bool,
+    /// Return the groups to join rather than joining them.
+    defer_joins: bool,
+    /// What to render of the resources written: their ids.
+    minimal: &'a Projection,
+}
+
+/// Names looked up by one query (`existing_users`).
+const LOOKUP: usize = 100;
+
+/// The ids of the existing users among those the chunk's rows name, by folded userName: one
+/// query a hundred names. A lookup per row made the store write the batch's deferred creates
+/// before each (a list sees every earlier write), so a chunk's users went in one at a time.
+fn existing_users(
+    tx: &mut dyn Tx,
+    rows: &[(u64, Result<Map<String, Value>>)],
+) -> Result<HashMap<String, String>> {
+    let mut names: Vec<String> = rows
+        .iter()
+        .filter_map(|(_, row)| text(row.as_ref().ok()?, "email"))
+        .map(fold)
+        .collect();
+    names.sort();
+    names.dedup();
+    let mut found = HashMap::new();
+    for chunk in names.chunks(LOOKUP) {
+        let named = |name: &String| {
+            Expr::Compare(
+                Field::Column(Column::UserName),
+                scim_filter_parser::CompareOp::Eq,
+                Operand::Str(name.clone()),
+            )
+        };
+        let query = StoreQuery {
+            filter: Some(Expr::Or(chunk.iter().map(named).collect())),
+            sort: None,
+            after: None,
+            start_index: 1,
+            count: u64::try_from(chunk.len()).unwrap_or(u64::MAX),
+            total: false,
+        };
+        for record in tx.list(ResourceKind::User, &query)?.records {
+            if let Some(name) = record.data.get("userName").and_then(Value::as_str) {
+                found.insert(fold(name), record.id);
+            }
+        }
+    }
+    Ok(found)
+}
+
 /// Creates or updates one user atomically, with its group memberships unless `defer_joins`
-/// (then they are returned for the caller to add). Returns the outcome, the user's id and the
-/// groups left to join.
+/// (then they are returned for the caller to add). `known` holds the ids of the users that
+/// exist by folded userName, and gains the user this row creates. Returns the outcome, the
+/// user's id and the groups left to join.
 fn import_row<S: Store>(
     service: &Service<'_, S>,
     tx: &mut dyn Tx,
     row: &Map<String, Value>,
     extensions: &[(String, ExtensionColumn)],
-    dry_run: bool,
-    defer_joins: bool,
-    minimal: &Projection,
+    known: &mut HashMap<String, String>,
+    how: &How<'_>,
 ) -> Result<(Outcome, String, Vec<String>)> {
+    let How {
+        dry_run,
+        defer_joins,
+        minimal,
+    } = *how;
     let attrs = attributes(row, extensions)?;
     let groups: Vec<String> = text(row, "groups")
         .map(|g| {
@@ -379,7 +444,8 @@ fn import_row<S: Store>(
     let user_name = text(row, "email").unwrap_or_default().to_owned();
     let mut outcome = None;
     let work = tx.savepoint(&mut |tx| {
-        let (id, o) = upsert(service, tx, &user_name, &attrs, minimal)?;
+        let existing = known.get(&fold(&user_name)).cloned();
+        let (id, o) = upsert(service, tx, existing, &attrs, minimal)?;
         if !defer_joins {
             for group in &groups {
                 join(service, tx, std::slice::from_ref(&id), group, minimal)?;
@@ -399,11 +465,15 @@ fn import_row<S: Store>(
     }
     let (outcome, id) =
         outcome.ok_or_else(|| Error::internal_msg("import row produced no outcome"))?;
+    // A later row with the same userName updates this user (a dry run created nothing).
+    if !dry_run {
+        known.insert(fold(&user_name), id.clone());
+    }
     let left = if defer_joins { groups } else { Vec::new() };
     Ok((outcome, id, left))
 }
 
-/// The id of the user with this userName, if any.
+/// The id of the resource whose `column` holds this value, if any.
 fn find(
     tx: &mut dyn Tx,
     kind: ResourceKind,
@@ -430,14 +500,15 @@ fn find(
         .map(|r| r.id))
 }
 
+/// Updates the `existing` user with the row's attributes, or creates one.
 fn upsert<S: Store>(
     service: &Service<'_, S>,
     tx: &mut dyn Tx,
-    user_name: &str,
+    existing: Option<String>,
     attrs: &Map<String, Value>,
     proj: &Projection,
 ) -> Result<(String, Outcome)> {
-    match find(tx, ResourceKind::User, Column::UserName, user_name)? {
+    match existing {
         Some(id) => {
             // Only the columns of the file change; everything else the user has is kept.
             let ops = [Operation {

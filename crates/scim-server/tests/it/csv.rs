@@ -12,6 +12,7 @@ backends!(
     import_creates_users_and_groups_and_reports_bad_rows,
     dry_run_writes_nothing,
     reimport_updates_only_the_columns_given,
+    a_name_repeated_in_the_file_updates_the_user_it_created,
     export_reimports_unchanged,
     import_over_http_needs_the_admin_scope,
     extension_attributes_are_columns_of_import_and_export,
@@ -153,6 +154,41 @@ fn reimport_updates_only_the_columns_given(backend: Backend) {
         "attributes the file does not name are kept"
     );
     assert_eq!(s.get("/Users").body["totalResults"], 1);
+}
+
+/// Rows of one chunk that name the same user (case aside) create it once and then update it,
+/// beside rows for users that existed before.
+fn a_name_repeated_in_the_file_updates_the_user_it_created(backend: Backend) {
+    let s = Server::start(backend);
+    let bob = s.create_user("bob@example.com");
+    let dir = TempDir::new();
+    let file = write(
+        &dir,
+        "repeat.csv",
+        "first_name,last_name,email,title,groups\n\
+         Ada,Lovelace,ada@example.com,Engineer,Everyone\n\
+         Bob,Builder,BOB@example.com,Foreman,\n\
+         Ada,Lovelace,ADA@example.com,Chief Engineer,Board\n\
+         Cy,Young,cy@example.com,Pitcher,Everyone\n",
+    );
+    let out = cli(&s, &["import", &file, "--tenant", "default"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("created 2, updated 2, failed 0"), "{stdout}");
+    assert_eq!(s.get("/Users").body["totalResults"], 3);
+    let ada = user(&s, "ada@example.com");
+    assert_eq!(ada["title"], "Chief Engineer");
+    let mut groups: Vec<&str> = ada["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["display"].as_str().unwrap())
+        .collect();
+    groups.sort_unstable();
+    assert_eq!(groups, ["Board", "Everyone"]);
+    let bob = s.get(&format!("/Users/{}", bob["id"].as_str().unwrap())).body;
+    assert_eq!(bob["title"], "Foreman");
+    assert_eq!(user(&s, "cy@example.com")["title"], "Pitcher");
 }
 
 fn export_reimports_unchanged(backend: Backend) {
