@@ -38,6 +38,18 @@ fn user(s: &Server, user_name: &str) -> Value {
     r.body["Resources"][0].clone()
 }
 
+/// The display names of a user's groups, sorted.
+fn group_names(user: &Value) -> Vec<&str> {
+    let mut names: Vec<&str> = user["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["display"].as_str().unwrap())
+        .collect();
+    names.sort_unstable();
+    names
+}
+
 fn import_creates_users_and_groups_and_reports_bad_rows(backend: Backend) {
     let s = Server::start(backend);
     let dir = TempDir::new();
@@ -81,14 +93,7 @@ fn import_creates_users_and_groups_and_reports_bad_rows(backend: Backend) {
         ada["urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"]["department"],
         "R&D"
     );
-    let mut groups: Vec<&str> = ada["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["display"].as_str().unwrap())
-        .collect();
-    groups.sort_unstable();
-    assert_eq!(groups, ["Engineering", "Everyone"]);
+    assert_eq!(group_names(&ada), ["Engineering", "Everyone"]);
     let everyone = s.get("/Groups?filter=displayName%20eq%20%22everyone%22");
     assert_eq!(
         everyone.body["Resources"][0]["members"]
@@ -174,19 +179,17 @@ fn a_name_repeated_in_the_file_updates_the_user_it_created(backend: Backend) {
     let out = cli(&s, &["import", &file, "--tenant", "default"]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}");
-    assert!(stdout.contains("created 2, updated 2, failed 0"), "{stdout}");
+    assert!(
+        stdout.contains("created 2, updated 2, failed 0"),
+        "{stdout}"
+    );
     assert_eq!(s.get("/Users").body["totalResults"], 3);
     let ada = user(&s, "ada@example.com");
     assert_eq!(ada["title"], "Chief Engineer");
-    let mut groups: Vec<&str> = ada["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|g| g["display"].as_str().unwrap())
-        .collect();
-    groups.sort_unstable();
-    assert_eq!(groups, ["Board", "Everyone"]);
-    let bob = s.get(&format!("/Users/{}", bob["id"].as_str().unwrap())).body;
+    assert_eq!(group_names(&ada), ["Board", "Everyone"]);
+    let bob = s
+        .get(&format!("/Users/{}", bob["id"].as_str().unwrap()))
+        .body;
     assert_eq!(bob["title"], "Foreman");
     assert_eq!(user(&s, "cy@example.com")["title"], "Pitcher");
 }

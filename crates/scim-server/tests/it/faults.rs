@@ -149,6 +149,20 @@ impl Relay {
     }
 }
 
+/// A PostgreSQL test database, and a server configuration that reaches it through a `Relay`;
+/// `None` without PostgreSQL.
+fn behind_relay() -> Option<(Relay, Database, scim_server::Config)> {
+    postgres_url()?;
+    let db = Database::new(Backend::Postgres);
+    // postgres://user@HOST:PORT/db?... -> the same through the relay.
+    let (head, rest) = db.url.split_once('@').unwrap();
+    let (hostport, tail) = rest.split_once('/').unwrap();
+    let relay = Relay::start(hostport.to_owned());
+    let mut config = test_config(&db);
+    config.database_url = format!("{head}@127.0.0.1:{}/{tail}", relay.port);
+    Some((relay, db, config))
+}
+
 fn pipe(mut from: TcpStream, mut to: TcpStream) {
     std::thread::spawn(move || {
         let mut buf = [0u8; 16 * 1024];
@@ -248,15 +262,9 @@ fn sigterm_turns_unready_then_drains_and_exits(backend: Backend) {
 /// a new connection, not refused.
 #[test]
 fn connections_dropped_while_idle_cost_no_request() {
-    if postgres_url().is_none() {
+    let Some((relay, db, config)) = behind_relay() else {
         return;
-    }
-    let db = Database::new(Backend::Postgres);
-    let (head, rest) = db.url.split_once('@').unwrap();
-    let (hostport, tail) = rest.split_once('/').unwrap();
-    let relay = Relay::start(hostport.to_owned());
-    let mut config = test_config(&db);
-    config.database_url = format!("{head}@127.0.0.1:{}/{tail}", relay.port);
+    };
     let s = Server::with_config(db, config);
     let user = s.create_user("idle");
     let path = format!("/Users/{}", user["id"].as_str().unwrap());
@@ -273,16 +281,9 @@ fn connections_dropped_while_idle_cost_no_request() {
 
 #[test]
 fn postgres_going_away_gives_503_and_the_server_recovers() {
-    if postgres_url().is_none() {
+    let Some((relay, db, mut config)) = behind_relay() else {
         return;
-    }
-    let db = Database::new(Backend::Postgres);
-    // postgres://user@HOST:PORT/db?... -> the same through the relay.
-    let (head, rest) = db.url.split_once('@').unwrap();
-    let (hostport, tail) = rest.split_once('/').unwrap();
-    let relay = Relay::start(hostport.to_owned());
-    let mut config = test_config(&db);
-    config.database_url = format!("{head}@127.0.0.1:{}/{tail}", relay.port);
+    };
     config.pool_timeout_secs = 1;
     let s = Server::with_config(db, config);
     let user = s.create_user("survivor");

@@ -303,6 +303,23 @@ fn replace_bumps_version_only_on_change(backend: Backend) {
     );
 }
 
+/// A user's `groups` as sorted (display, type) pairs.
+fn group_pairs(user: &Value) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = user["groups"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|g| {
+            (
+                g["display"].as_str().unwrap().to_owned(),
+                g["type"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    pairs.sort();
+    pairs
+}
+
 fn nested_groups_and_user_groups(backend: Backend) {
     let s = Server::start(backend);
     let u = s.create_user("heidi");
@@ -367,21 +384,7 @@ fn nested_groups_and_user_groups(backend: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .map(|u| {
-            let mut g: Vec<(String, String)> = u["groups"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .map(|g| {
-                    (
-                        g["display"].as_str().unwrap().to_owned(),
-                        g["type"].as_str().unwrap().to_owned(),
-                    )
-                })
-                .collect();
-            g.sort();
-            (u["userName"].as_str().unwrap().to_owned(), g)
-        })
+        .map(|u| (u["userName"].as_str().unwrap().to_owned(), group_pairs(u)))
         .collect();
     let pair = |d: &str, t: &str| (d.to_owned(), t.to_owned());
     assert_eq!(
@@ -410,21 +413,6 @@ fn groups_several_levels_up(backend: Backend) {
     let c = s.create_group("C", &[&id(&b)]);
     s.create_group("D", &[&id(&c), &id(&u)]);
     s.create_group("Unrelated", &[]);
-    let groups = |body: &Value| {
-        let mut g: Vec<(String, String)> = body["groups"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|g| {
-                (
-                    g["display"].as_str().unwrap().to_owned(),
-                    g["type"].as_str().unwrap().to_owned(),
-                )
-            })
-            .collect();
-        g.sort();
-        g
-    };
     let pair = |d: &str, t: &str| (d.to_owned(), t.to_owned());
     let expected = vec![
         pair("A", "direct"),
@@ -434,11 +422,11 @@ fn groups_several_levels_up(backend: Backend) {
     ];
     let got = s.get(&format!("/Users/{}", id(&u)));
     assert_eq!(got.status, 200, "{}", got.text);
-    assert_eq!(groups(&got.body), expected, "{}", got.text);
+    assert_eq!(group_pairs(&got.body), expected, "{}", got.text);
     let page = s.get("/Users?filter=userName%20eq%20%22judy%22&attributes=groups");
     assert_eq!(page.status, 200, "{}", page.text);
     assert_eq!(
-        groups(&page.body["Resources"][0]),
+        group_pairs(&page.body["Resources"][0]),
         expected,
         "{}",
         page.text
