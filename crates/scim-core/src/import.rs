@@ -199,6 +199,11 @@ pub fn import<S: Store>(
         ..Report::default()
     };
     let mut done = 0;
+    // The tenant's statistics are refreshed when the import has created this many users, and
+    // again at each doubling (`Store::refresh_statistics`): the group joins' check that their
+    // users exist was a walk of the new tenant's rows until then, 0.16 ms a check at first and
+    // 2.27 ms by 7,000 users, against 0.02 ms after.
+    let mut refresh_at = REFRESH;
     let mut chunk: Vec<(u64, Result<Map<String, Value>>)> = Vec::with_capacity(CHUNK);
     let mut records = reader.records();
     loop {
@@ -239,6 +244,10 @@ pub fn import<S: Store>(
                 }
             }
             progress(done);
+            if !dry_run && report.created >= refresh_at {
+                refresh_at = report.created.saturating_mul(2);
+                service.store.refresh_statistics();
+            }
         }
         if end {
             break;
@@ -370,6 +379,9 @@ struct How<'a> {
     /// What to render of the resources written: their ids.
     minimal: &'a Projection,
 }
+
+/// Users created before an import first refreshes the statistics (see `import`).
+const REFRESH: usize = 1_000;
 
 /// Names looked up by one query (`existing_users`).
 const LOOKUP: usize = 100;

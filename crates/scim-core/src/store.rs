@@ -179,6 +179,12 @@ pub trait Store: Clone + Send + Sync + 'static {
     ) -> Result<T>;
     /// Checks that the database answers.
     fn ping(&self) -> Result<()>;
+    /// Refreshes the database's planner statistics of the resource tables, for a bulk load
+    /// that has grown a tenant: until they are refreshed, PostgreSQL plans a new tenant's
+    /// queries as if it held a row or two, and walks all its rows where a lookup would do.
+    /// A store whose statistics do not drift does nothing. Only plans are at stake, so a
+    /// failure is the store's to log, not the caller's to handle.
+    fn refresh_statistics(&self);
     /// The connection pool's use now, for monitoring.
     fn pool_state(&self) -> PoolState;
     /// How many resources of each type every tenant holds, for monitoring.

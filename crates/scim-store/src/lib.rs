@@ -210,6 +210,22 @@ impl Store for DieselStore {
         self.conn()?.ping().map_err(|e| Error::Diesel(e).into())
     }
 
+    fn refresh_statistics(&self) {
+        use diesel::connection::SimpleConnection;
+        let analyzed = self.pool.get().map_err(Error::from).and_then(|mut c| {
+            match &mut **c {
+                AnyConnection::Postgres(c) => c
+                    .batch_execute("ANALYZE users, user_emails, groups, group_members")
+                    .map_err(Error::from),
+                // SQLite plans from fixed statistics (migration 000002), which do not drift.
+                AnyConnection::Sqlite(_) => Ok(()),
+            }
+        });
+        if let Err(e) = analyzed {
+            tracing::warn!(error = %e, "statistics not refreshed");
+        }
+    }
+
     fn pool_state(&self) -> PoolState {
         let state = self.pool.state();
         PoolState {

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::backends;
 use crate::cli::cli;
-use crate::harness::{Backend, Server, TempDir};
+use crate::harness::{Backend, Server, TempDir, postgres_url};
 
 backends!(
     import_creates_users_and_groups_and_reports_bad_rows,
@@ -192,6 +192,65 @@ fn a_name_repeated_in_the_file_updates_the_user_it_created(backend: Backend) {
         .body;
     assert_eq!(bob["title"], "Foreman");
     assert_eq!(user(&s, "cy@example.com")["title"], "Pitcher");
+}
+
+/// Once an import has created 1,000 users, PostgreSQL's planner statistics of the resource
+/// tables are refreshed (`ANALYZE`), so that the new tenant's rows are looked up by key rather
+/// than walked as if they were a row or two.
+#[test]
+fn a_large_import_refreshes_planner_statistics() {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Analyzed {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        tables: i64,
+    }
+    if postgres_url().is_none() {
+        return;
+    }
+    let s = Server::start(Backend::Postgres);
+    let analyzed = || {
+        let mut conn = diesel::PgConnection::establish(&s.db.url).unwrap();
+        diesel::sql_query(
+            "SELECT count(*) AS tables FROM pg_stat_user_tables \
+             WHERE schemaname = current_schema() AND last_analyze IS NOT NULL \
+             AND relname IN ('users', 'user_emails', 'groups', 'group_members')",
+        )
+        .get_result::<Analyzed>(&mut conn)
+        .unwrap()
+        .tables
+    };
+    let dir = TempDir::new();
+    let rows: String = (0..999)
+        .map(|i| format!("P{i},Q{i},p{i}@example.com,Everyone\n"))
+        .collect();
+    let file = write(
+        &dir,
+        "many.csv",
+        &format!("first_name,last_name,email,groups\n{rows}"),
+    );
+    let out = cli(&s, &["import", &file, "--tenant", "default"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created 999, updated 0, failed 0"));
+    assert_eq!(analyzed(), 0, "999 users are not enough");
+    let one = write(
+        &dir,
+        "one.csv",
+        "first_name,last_name,email\nZ,Z,z@example.com\n",
+    );
+    let out = cli(&s, &["import", &one, "--tenant", "default"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created 1, updated 0, failed 0"));
+    assert_eq!(analyzed(), 0, "the count is per import");
+    let more: String = (0..1_000)
+        .map(|i| format!("R{i},S{i},r{i}@example.com\n"))
+        .collect();
+    let file = write(
+        &dir,
+        "more.csv",
+        &format!("first_name,last_name,email\n{more}"),
+    );
+    let out = cli(&s, &["import", &file, "--tenant", "default"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("created 1000, updated 0, failed 0"));
+    assert_eq!(analyzed(), 4);
 }
 
 fn export_reimports_unchanged(backend: Backend) {
