@@ -221,35 +221,24 @@ fn a_large_import_refreshes_planner_statistics() {
         .tables
     };
     let dir = TempDir::new();
-    let rows: String = (0..999)
-        .map(|i| format!("P{i},Q{i},p{i}@example.com,Everyone\n"))
-        .collect();
-    let file = write(
-        &dir,
-        "many.csv",
-        &format!("first_name,last_name,email,groups\n{rows}"),
-    );
-    let out = cli(&s, &["import", &file, "--tenant", "default"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("created 999, updated 0, failed 0"));
+    // Imports `n` new users into the group Everyone and returns the summary line.
+    let import = |name: &str, n: usize| {
+        let rows: String = (0..n)
+            .map(|i| format!("{name}{i},Q{i},{name}{i}@example.com,Everyone\n"))
+            .collect();
+        let file = write(
+            &dir,
+            name,
+            &format!("first_name,last_name,email,groups\n{rows}"),
+        );
+        let out = cli(&s, &["import", &file, "--tenant", "default"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(import("many", 999).contains("created 999, updated 0, failed 0"));
     assert_eq!(analyzed(), 0, "999 users are not enough");
-    let one = write(
-        &dir,
-        "one.csv",
-        "first_name,last_name,email\nZ,Z,z@example.com\n",
-    );
-    let out = cli(&s, &["import", &one, "--tenant", "default"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("created 1, updated 0, failed 0"));
+    assert!(import("one", 1).contains("created 1, updated 0, failed 0"));
     assert_eq!(analyzed(), 0, "the count is per import");
-    let more: String = (0..1_000)
-        .map(|i| format!("R{i},S{i},r{i}@example.com\n"))
-        .collect();
-    let file = write(
-        &dir,
-        "more.csv",
-        &format!("first_name,last_name,email\n{more}"),
-    );
-    let out = cli(&s, &["import", &file, "--tenant", "default"]);
-    assert!(String::from_utf8_lossy(&out.stdout).contains("created 1000, updated 0, failed 0"));
+    assert!(import("more", 1_000).contains("created 1000, updated 0, failed 0"));
     assert_eq!(analyzed(), 4);
 }
 
