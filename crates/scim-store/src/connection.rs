@@ -133,8 +133,8 @@ pub struct Manager {
 
 /// A PostgreSQL connection that went back to the pool in good order less than this long ago is
 /// handed out again without a `SELECT 1` first (as HikariCP does, with half a second). The
-/// check was a loopback round trip per checkout: a fifth of a GET by id's. A connection that
-/// died meanwhile fails the one statement that finds it dead, which leaves it broken
+/// check was a loopback round trip per checkout: two of the five a GET by id made. A connection
+/// that died meanwhile fails the one statement that finds it dead, which leaves it broken
 /// (`has_broken`), so the pool drops it.
 const FRESH: Duration = Duration::from_secs(1);
 
