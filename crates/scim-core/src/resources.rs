@@ -178,6 +178,12 @@ impl<S: Store> Service<'_, S> {
     /// RFC 7644 §3.4.1: reads one resource.
     pub fn get(&self, kind: ResourceKind, id: &str, proj: &Projection) -> Result<Output> {
         self.store.read(self.tenant, |tx| {
+            if kind == ResourceKind::User && proj.wants(self.registry, kind, "groups") {
+                let (record, groups) = tx
+                    .get_user_with_groups(id)?
+                    .ok_or_else(|| not_found(kind, id))?;
+                return Ok(self.render(&record, Derived::Groups(groups), proj));
+            }
             let record = tx.get(kind, id)?.ok_or_else(|| not_found(kind, id))?;
             self.output(tx, &record, proj)
         })

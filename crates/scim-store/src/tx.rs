@@ -258,7 +258,8 @@ impl Counted {
     }
 }
 
-#[derive(Queryable)]
+#[derive(Queryable, QueryableByName)]
+#[diesel(table_name = users)]
 struct UserRow {
     id: String,
     schemas: String,
@@ -391,10 +392,81 @@ struct GroupOfRow {
     group_id: String,
     #[diesel(sql_type = Text)]
     display_name: String,
+    /// 1 when the group is itself a member of a group (`NESTED`).
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    nested: i32,
+}
+
+/// Whether group `g` is itself held by a group, as 0 or 1 on both backends: `groups_of` walks
+/// up only from groups that are, so members of groups in no group cost no second statement.
+const NESTED: &str = "CAST(EXISTS (SELECT 1 FROM group_members up \
+     WHERE up.tenant_id = g.tenant_id AND up.member_id = g.id) AS INTEGER)";
+
+/// A user's row and its direct groups, as a JSON array of `[id, displayName, nested]` made by
+/// each backend's own aggregate over the `GroupsOf` join: one statement where `get` and
+/// `groups_of` take two (`get_user_with_groups`). A query fragment for the reason `GroupsOf` is.
+#[derive(Debug, Clone, Copy)]
+struct UserWithGroups<'q> {
+    tenant: &'q str,
+    id: &'q str,
+    dialect: Dialect,
+}
+
+#[derive(QueryableByName)]
+struct UserWithGroupsRow {
+    #[diesel(embed)]
+    user: UserRow,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    direct_groups: Option<String>,
+}
+
+impl QueryId for UserWithGroups<'_> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for UserWithGroups<'_> {
+    type SqlType = diesel::sql_types::Untyped;
+}
+
+impl<Conn> RunQueryDsl<Conn> for UserWithGroups<'_> {}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for UserWithGroups<'_>
+where
+    DB: diesel::backend::Backend + diesel::sql_types::HasSqlType<Text>,
+    str: diesel::serialize::ToSql<Text, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        let (aggregate, array) = match self.dialect {
+            Dialect::Sqlite => ("json_group_array(json_array(", "))"),
+            Dialect::Postgres => ("json_agg(json_build_array(", "))"),
+        };
+        out.push_sql(
+            "SELECT users.id, users.schemas, users.data, users.version, users.created, \
+             users.last_modified, (SELECT CAST(",
+        );
+        out.push_sql(aggregate);
+        out.push_sql("g.id, g.display_name, ");
+        out.push_sql(NESTED);
+        out.push_sql(array);
+        out.push_sql(
+            " AS TEXT) FROM group_members gm \
+             JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
+             WHERE gm.tenant_id = users.tenant_id AND gm.member_id = users.id) AS direct_groups \
+             FROM users WHERE users.tenant_id = ",
+        );
+        out.push_bind_param::<Text, str>(self.tenant)?;
+        out.push_sql(" AND users.id = ");
+        out.push_bind_param::<Text, str>(self.id)?;
+        Ok(())
+    }
 }
 
 /// The groups that hold any of many members directly, with their display names: one statement
-/// for a whole page of users. `groups_of` walks up from them level by level.
+/// for a whole page of users. `groups_of` walks up from the nested ones level by level.
 ///
 /// Written as a query fragment rather than with `sql_query`, because diesel never caches a
 /// `sql_query`'s prepared statement: parsing one on every GET by id was a quarter of the
@@ -429,7 +501,11 @@ where
     ) -> QueryResult<()> {
         out.push_sql(
             "SELECT gm.member_id AS member_id, g.id AS group_id, \
-             g.display_name AS display_name FROM group_members gm \
+             g.display_name AS display_name, ",
+        );
+        out.push_sql(NESTED);
+        out.push_sql(
+            " AS nested FROM group_members gm \
              JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
              WHERE gm.tenant_id = ",
         );
@@ -1428,18 +1504,76 @@ impl Tx for DieselTx<'_> {
     ) -> Result<HashMap<String, Vec<GroupRef>>, Error> {
         self.settle()?;
         let rows = self.groups_holding(member_ids)?;
-        // Up level by level, each group's parents read once (so cycles end). A recursive
-        // statement did it in one, but its temporary tables cost SQLite about 90 µs and
-        // PostgreSQL 60 to 100 µs more than this join, which is all that most members (in no nested
-        // group) need.
+        self.groups_above(rows)
+    }
+
+    fn get_user_with_groups(&mut self, id: &str) -> Result<Option<(Record, Vec<GroupRef>)>, Error> {
+        if self.write {
+            // A write reads the row with `get`, which locks it on PostgreSQL.
+            let Some(record) = self.get(ResourceKind::User, id)? else {
+                return Ok(None);
+            };
+            let mut groups = self.groups_of(std::slice::from_ref(&record.id))?;
+            return Ok(Some((record, groups.remove(id).unwrap_or_default())));
+        }
+        self.settle()?;
+        let query = UserWithGroups {
+            tenant: &self.tenant,
+            id,
+            dialect: Dialect::of(self.conn),
+        };
+        let found: Option<UserWithGroupsRow> = crate::on_conn!(&mut *self.conn, |c| query.load(c))
+            .map(unique_row)
+            .map_err(db)?;
+        let Some(UserWithGroupsRow {
+            user: row,
+            direct_groups,
+        }) = found
+        else {
+            return Ok(None);
+        };
+        let direct: Vec<(String, String, i32)> = match direct_groups {
+            Some(json) => serde_json::from_str(&json).map_err(Error::internal)?,
+            None => Vec::new(),
+        };
+        let rows = direct
+            .into_iter()
+            .map(|(group_id, display_name, nested)| GroupOfRow {
+                member_id: id.to_owned(),
+                group_id,
+                display_name,
+                nested,
+            })
+            .collect();
+        let mut groups = self.groups_above(rows)?;
+        let record = row.into_record(ResourceKind::User)?;
+        Ok(Some((record, groups.remove(id).unwrap_or_default())))
+    }
+}
+
+impl DieselTx<'_> {
+    /// Each member's groups: the direct ones in `rows`, and every group above them.
+    fn groups_above(
+        &mut self,
+        rows: Vec<GroupOfRow>,
+    ) -> Result<HashMap<String, Vec<GroupRef>>, Error> {
+        // Up level by level from the groups that are themselves members, each group's parents
+        // read once (so cycles end). A recursive statement did it in one, but its temporary
+        // tables cost SQLite about 90 µs and PostgreSQL 60 to 100 µs more than the join, which
+        // is all that most members (in no nested group) need.
         let mut parents: HashMap<String, Vec<(String, String)>> = HashMap::new();
-        let mut level: Vec<String> = rows.iter().map(|r| r.group_id.clone()).collect();
-        let mut seen: HashSet<String> = level.iter().cloned().collect();
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut level: Vec<String> = Vec::new();
+        for r in &rows {
+            if seen.insert(r.group_id.clone()) && r.nested != 0 {
+                level.push(r.group_id.clone());
+            }
+        }
         while !level.is_empty() {
             let above = self.groups_holding(&level)?;
             level.clear();
             for r in above {
-                if seen.insert(r.group_id.clone()) {
+                if seen.insert(r.group_id.clone()) && r.nested != 0 {
                     level.push(r.group_id.clone());
                 }
                 parents

@@ -433,6 +433,45 @@ fn groups_several_levels_up(backend: Backend) {
     );
 }
 
+/// A user's groups come back exactly as named, whatever characters the names hold (a store may
+/// carry them through its own JSON), and a group placed in another after the user joined it
+/// brings the outer group along on the next read.
+fn user_groups_keep_names_and_follow_later_nesting(backend: Backend) {
+    let s = Server::start(backend);
+    let u = s.create_user("kim");
+    let odd = r#"Ops "Nord" \ Zürich – ☃"#;
+    let inner = s.create_group(odd, &[&id(&u)]);
+    let user_path = format!("/Users/{}", id(&u));
+    let got = s.get(&user_path);
+    assert_eq!(got.status, 200, "{}", got.text);
+    assert_eq!(
+        group_pairs(&got.body),
+        vec![(odd.to_owned(), "direct".to_owned())]
+    );
+    assert_eq!(
+        got.body["groups"][0]["value"],
+        json!(id(&inner)),
+        "{}",
+        got.text
+    );
+
+    s.create_group("Outer", &[&id(&inner)]);
+    let got = s.get(&user_path);
+    assert_eq!(
+        group_pairs(&got.body),
+        vec![
+            (odd.to_owned(), "direct".to_owned()),
+            ("Outer".to_owned(), "indirect".to_owned())
+        ],
+        "{}",
+        got.text
+    );
+    // A projection without `groups` sends none.
+    let got = s.get(&format!("{user_path}?attributes=userName"));
+    assert_eq!(got.status, 200, "{}", got.text);
+    assert!(got.body.get("groups").is_none(), "{}", got.text);
+}
+
 fn deleting_a_group_removes_it_everywhere(backend: Backend) {
     let s = Server::start(backend);
     let u = s.create_user("ivan");
@@ -595,6 +634,7 @@ crate::backends!(
     replace_bumps_version_only_on_change,
     nested_groups_and_user_groups,
     groups_several_levels_up,
+    user_groups_keep_names_and_follow_later_nesting,
     deleting_a_group_removes_it_everywhere,
     deleting_a_user_removes_it_from_groups,
     list_pages,
