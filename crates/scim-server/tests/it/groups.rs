@@ -472,6 +472,108 @@ fn user_groups_keep_names_and_follow_later_nesting(backend: Backend) {
     assert!(got.body.get("groups").is_none(), "{}", got.text);
 }
 
+/// Every way of listing users sends each one's groups, direct and above, the same as a GET:
+/// index pages (plain, filtered and sorted, and deep ones past the store's 2,000-row offset,
+/// which it reads another way), cursor pages both ways, and `POST /.search` across types.
+fn every_list_of_users_sends_their_groups(backend: Backend) {
+    let s = Server::start(backend);
+    // 2,003 users through /Bulk (in requests the test config's body limit takes); the last three are the ones the test looks at.
+    for first in (0..2003).step_by(200) {
+        let ops: Vec<Value> = (first..(first + 200).min(2003))
+            .map(|i| {
+                json!({"method": "POST", "path": "/Users", "bulkId": format!("u{i}"),
+                       "data": {"schemas": [USER], "userName": format!("u{i:04}")}})
+            })
+            .collect();
+        let r = s.post(
+            "/Bulk",
+            &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:BulkRequest"],
+                    "Operations": ops}),
+        );
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(
+            r.body["Operations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|o| o["status"] == "201"),
+            "{}",
+            r.text
+        );
+    }
+    let found = s.get("/Users?filter=userName%20ge%20%22u2000%22&sortBy=userName&attributes=id");
+    let last: Vec<String> = found.body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(id)
+        .collect();
+    assert_eq!(last.len(), 3, "{}", found.text);
+    let inner = s.create_group("Inner", &[&last[0], &last[1]]);
+    s.create_group("Outer", &[&id(&inner), &last[1]]);
+    let pair = |d: &str, t: &str| (d.to_owned(), t.to_owned());
+    let expected = vec![
+        vec![pair("Inner", "direct"), pair("Outer", "indirect")],
+        vec![pair("Inner", "direct"), pair("Outer", "direct")],
+        vec![],
+    ];
+    let groups_of = |r: &Resp| -> Vec<Vec<(String, String)>> {
+        assert_eq!(r.status, 200, "{}", r.text);
+        r.body["Resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(group_pairs)
+            .collect()
+    };
+    let search = |body: Value| s.post("/.search", &body);
+    let cases = [
+        ("deep page", s.get("/Users?startIndex=2001&count=10")),
+        (
+            "filtered, sorted",
+            s.get("/Users?filter=userName%20ge%20%22u2000%22&sortBy=userName&attributes=groups"),
+        ),
+        (
+            "search",
+            search(
+                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                          "filter": "userName ge \"u2000\"", "sortBy": "userName"}),
+            ),
+        ),
+    ];
+    for (what, r) in &cases {
+        assert_eq!(groups_of(r), expected, "{what}: {}", r.text);
+    }
+    // Cursor pages: forward to the first of the three, then a page of the other two, then
+    // back from there.
+    let cursor = |r: &Resp, which: &str| r.body[which].as_str().unwrap().to_owned();
+    let mut r = s.get("/Users?cursor=&count=1000");
+    r = s.get(&format!(
+        "/Users?cursor={}&count=1000",
+        cursor(&r, "nextCursor")
+    ));
+    r = s.get(&format!(
+        "/Users?cursor={}&count=1",
+        cursor(&r, "nextCursor")
+    ));
+    assert_eq!(groups_of(&r), expected[..1], "cursor: {}", r.text);
+    r = s.get(&format!(
+        "/Users?cursor={}&count=2",
+        cursor(&r, "nextCursor")
+    ));
+    assert_eq!(groups_of(&r), expected[1..], "cursor: {}", r.text);
+    r = s.get(&format!(
+        "/Users?cursor={}&count=2",
+        cursor(&r, "previousCursor")
+    ));
+    assert_eq!(
+        groups_of(&r),
+        vec![vec![], expected[0].clone()],
+        "previous cursor: {}",
+        r.text
+    );
+}
+
 fn deleting_a_group_removes_it_everywhere(backend: Backend) {
     let s = Server::start(backend);
     let u = s.create_user("ivan");
@@ -635,6 +737,7 @@ crate::backends!(
     nested_groups_and_user_groups,
     groups_several_levels_up,
     user_groups_keep_names_and_follow_later_nesting,
+    every_list_of_users_sends_their_groups,
     deleting_a_group_removes_it_everywhere,
     deleting_a_user_removes_it_from_groups,
     list_pages,
