@@ -162,6 +162,24 @@ pub(crate) fn name(n: &str) -> Result<&str, Error> {
     }
 }
 
+/// Whether `expr` matches at most one row through a unique index: `id`, a user's `userName`
+/// or a group's `displayName` equal to a value, alone or and-ed with anything. Every plan of
+/// such a filter starts at that index, so a generic plan is as good as one made for the
+/// values, and PostgreSQL may keep the statement prepared: a `userName eq` lookup (how
+/// provisioning clients find a user) is then neither parsed nor planned per request.
+fn pins_one_row(kind: ResourceKind, expr: &Expr) -> bool {
+    match expr {
+        Expr::Compare(Field::Column(c), CompareOp::Eq, Operand::Str(_)) => matches!(
+            (kind, c),
+            (_, Column::Id)
+                | (ResourceKind::User, Column::UserName)
+                | (ResourceKind::Group, Column::DisplayName)
+        ),
+        Expr::And(parts) => parts.iter().any(|p| pins_one_row(kind, p)),
+        _ => false,
+    }
+}
+
 impl Renderer<'_> {
     fn table(&self) -> &'static str {
         match self.kind {
@@ -191,7 +209,7 @@ impl Renderer<'_> {
                 "filter values may not contain the NUL character (U+0000)".into(),
             ));
         }
-        sql.replan = self.dialect == Dialect::Postgres;
+        sql.replan = self.dialect == Dialect::Postgres && !pins_one_row(self.kind, expr);
         Ok(sql)
     }
 
@@ -713,6 +731,61 @@ pub(crate) fn pg_path(ext: Option<&str>, attr: &str, sub: Option<&str>) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_filters_pinning_one_row_stay_prepared_on_postgres() {
+        let eq = |c: Column, v: &str| {
+            Expr::Compare(Field::Column(c), CompareOp::Eq, Operand::Str(v.into()))
+        };
+        let active = Expr::Compare(
+            Field::Column(Column::Active),
+            CompareOp::Eq,
+            Operand::Bool(true),
+        );
+        let sw = Expr::Compare(
+            Field::Column(Column::UserName),
+            CompareOp::Sw,
+            Operand::Str("a".into()),
+        );
+        let cases = [
+            (ResourceKind::User, eq(Column::UserName, "a"), false),
+            (ResourceKind::User, eq(Column::Id, "a"), false),
+            (
+                ResourceKind::User,
+                Expr::And(vec![active.clone(), eq(Column::UserName, "a")]),
+                false,
+            ),
+            (ResourceKind::Group, eq(Column::DisplayName, "a"), false),
+            // Not unique, not equality, or not every row through the index: planned per value.
+            (ResourceKind::User, eq(Column::DisplayName, "a"), true),
+            (ResourceKind::User, eq(Column::ExternalId, "a"), true),
+            (ResourceKind::User, sw.clone(), true),
+            (ResourceKind::User, active.clone(), true),
+            (
+                ResourceKind::User,
+                Expr::Or(vec![eq(Column::UserName, "a"), sw]),
+                true,
+            ),
+            (
+                ResourceKind::User,
+                Expr::Not(Box::new(eq(Column::UserName, "a"))),
+                true,
+            ),
+        ];
+        for (kind, expr, replan) in cases {
+            for dialect in [Dialect::Postgres, Dialect::Sqlite] {
+                let renderer = Renderer {
+                    dialect,
+                    kind,
+                    tenant: "t",
+                    rare: &HashMap::new(),
+                };
+                let sql = renderer.filter(&expr).unwrap();
+                let expected = replan && dialect == Dialect::Postgres;
+                assert_eq!(sql.replan, expected, "{kind:?} {dialect:?} {expr:?}");
+            }
+        }
+    }
 
     #[test]
     fn like_metacharacters_are_escaped() {
