@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod auth;
+mod bulk_lanes;
 pub mod config;
 pub mod config_file;
 pub mod error;
@@ -114,7 +115,7 @@ pub fn serve<S: Store>(
             .metrics_listen
             .as_ref()
             .map(|_| metrics::Metrics::default()),
-        bulk_turns: Arc::new(tokio::sync::Semaphore::new(config.bulk_turns())),
+        bulk_lanes: bulk_lanes::BulkLanes::new(config.bulk_turns())?,
         draining: std::sync::atomic::AtomicBool::new(false),
         registries: std::sync::Mutex::default(),
     });

@@ -30,8 +30,8 @@ pub struct AppState<S> {
     pub jwt: Option<crate::jwt::JwtConfig>,
     /// Set on SIGTERM or SIGINT: `/readyz` then answers 503 until the server stops.
     pub draining: std::sync::atomic::AtomicBool,
-    /// Turns for `/Bulk` requests (`Config::bulk_concurrency`).
-    pub bulk_turns: Arc<tokio::sync::Semaphore>,
+    /// Where `/Bulk` requests run, as many at once as `Config::bulk_concurrency` allows.
+    pub bulk_lanes: crate::bulk_lanes::BulkLanes,
     /// Tenant id -> its registry and the catalog version it was read at.
     pub registries: Mutex<HashMap<String, (i64, Arc<Registry>)>>,
 }

@@ -323,26 +323,22 @@ pub async fn bulk<S: Store>(
 ) -> Result<HttpResponse, ApiError> {
     // Authenticated before waiting for a turn, so that requests without a valid token cannot
     // queue ahead of a connector's; the turn is taken before the body is parsed, so a waiting
-    // request holds only its bytes, and it travels with the work (a request abandoned by its
-    // client still finishes before the next bulk starts).
+    // request holds only its bytes. The bulk runs on a lane of its own (`bulk_lanes`).
     let principal = auth::require(&state, &req, token::WRITE).await?;
-    let turn = state
-        .bulk_turns
-        .clone()
-        .acquire_owned()
-        .await
-        .map_err(|_| ApiError::Cancelled)?;
+    let turn = state.bulk_lanes.turn().await?;
     let body = json_body(&req, &body)?;
     let limits = state.caps.bulk;
     let base = base_url(&req);
+    let lanes = state.clone();
     let state = state.clone();
-    let body = web::block(move || {
-        let _turn = turn;
-        operate(&state, &principal, &base, |s| {
-            scim_core::bulk::run(s, body, &limits)
+    let body = lanes
+        .bulk_lanes
+        .run(turn, move || {
+            operate(&state, &principal, &base, |s| {
+                scim_core::bulk::run(s, body, &limits)
+            })
         })
-    })
-    .await??;
+        .await??;
     Ok(scim_json(body))
 }
 
