@@ -162,11 +162,13 @@ pub(crate) fn name(n: &str) -> Result<&str, Error> {
     }
 }
 
-/// Whether `expr` matches at most one row through a unique index: `id`, a user's `userName`
-/// or a group's `displayName` equal to a value, alone or and-ed with anything. Every plan of
-/// such a filter starts at that index, so a generic plan is as good as one made for the
-/// values, and PostgreSQL may keep the statement prepared: a `userName eq` lookup (how
-/// provisioning clients find a user) is then neither parsed nor planned per request.
+/// Whether `expr` is a lookup of at most one row through a unique index: `id`, a user's
+/// `userName` or a group's `displayName` equal to a value. Every plan of it starts at that
+/// index, so a generic plan is as good as one made for the value, and PostgreSQL may keep the
+/// statement prepared: a `userName eq` lookup (how provisioning clients find a user) is then
+/// neither parsed nor planned per request. Only the bare comparison: and-ed with other
+/// conditions it would be planned as well, but every shape a client sent would stay prepared
+/// on each connection it reached, without bound.
 fn pins_one_row(kind: ResourceKind, expr: &Expr) -> bool {
     match expr {
         Expr::Compare(Field::Column(c), CompareOp::Eq, Operand::Str(_)) => matches!(
@@ -175,7 +177,6 @@ fn pins_one_row(kind: ResourceKind, expr: &Expr) -> bool {
                 | (ResourceKind::User, Column::UserName)
                 | (ResourceKind::Group, Column::DisplayName)
         ),
-        Expr::And(parts) => parts.iter().any(|p| pins_one_row(kind, p)),
         _ => false,
     }
 }
@@ -750,13 +751,13 @@ mod tests {
         let cases = [
             (ResourceKind::User, eq(Column::UserName, "a"), false),
             (ResourceKind::User, eq(Column::Id, "a"), false),
+            (ResourceKind::Group, eq(Column::DisplayName, "a"), false),
+            // Not unique, not equality, or not the bare lookup: planned per value.
             (
                 ResourceKind::User,
                 Expr::And(vec![active.clone(), eq(Column::UserName, "a")]),
-                false,
+                true,
             ),
-            (ResourceKind::Group, eq(Column::DisplayName, "a"), false),
-            // Not unique, not equality, or not every row through the index: planned per value.
             (ResourceKind::User, eq(Column::DisplayName, "a"), true),
             (ResourceKind::User, eq(Column::ExternalId, "a"), true),
             (ResourceKind::User, sw.clone(), true),
