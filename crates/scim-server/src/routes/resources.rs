@@ -329,12 +329,11 @@ pub async fn bulk<S: Store>(
     let body = json_body(&req, &body)?;
     let limits = state.caps.bulk;
     let base = base_url(&req);
-    let lanes = state.clone();
-    let state = state.clone();
-    let body = lanes
+    let shared = state.clone();
+    let body = state
         .bulk_lanes
         .run(turn, move || {
-            operate(&state, &principal, &base, |s| {
+            operate(&shared, &principal, &base, |s| {
                 scim_core::bulk::run(s, body, &limits)
             })
         })
