@@ -67,15 +67,9 @@ pub trait Tx {
         &mut self,
         member_ids: &[String],
     ) -> Result<std::collections::HashMap<String, Vec<GroupRef>>>;
-    /// A user and its groups (as `groups_of` gives them), for a read that sends both: a store
-    /// may read them in one statement, where `get` and `groups_of` take at least two.
-    fn get_user_with_groups(&mut self, id: &str) -> Result<Option<(Record, Vec<GroupRef>)>> {
-        let Some(record) = self.get(ResourceKind::User, id)? else {
-            return Ok(None);
-        };
-        let mut groups = self.groups_of(std::slice::from_ref(&record.id))?;
-        Ok(Some((record, groups.remove(id).unwrap_or_default())))
-    }
+    /// A user and its groups (as `groups_of` gives them), for a read that sends both: in one
+    /// statement where `get` and `groups_of` take two. Unlike a write's `get`, it locks nothing.
+    fn get_user_with_groups(&mut self, id: &str) -> Result<Option<(Record, Vec<GroupRef>)>>;
 }
 
 /// One change to a resource, as the audit trail keeps it.

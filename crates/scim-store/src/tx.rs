@@ -401,6 +401,10 @@ struct GroupOfRow {
 const NESTED: &str = "CAST(EXISTS (SELECT 1 FROM group_members up \
      WHERE up.tenant_id = g.tenant_id AND up.member_id = g.id) AS INTEGER)";
 
+/// Memberships (`gm`) with their groups (`g`): what `GroupsOf` and `DirectGroups` read from.
+const MEMBERSHIPS: &str = " FROM group_members gm \
+     JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id";
+
 /// The direct groups of a `users` row's user as a JSON array of `[id, displayName, nested]`
 /// (NULL when it is in none), made by each backend's own aggregate over the `GroupsOf` join:
 /// a column read with the user, so a GET needs no second statement for its groups.
@@ -445,11 +449,9 @@ impl<DB: diesel::backend::Backend> diesel::query_builder::QueryFragment<DB> for 
         out.push_sql("g.id, g.display_name, ");
         out.push_sql(NESTED);
         out.push_sql(array);
-        out.push_sql(
-            " AS TEXT) FROM group_members gm \
-             JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
-             WHERE gm.tenant_id = users.tenant_id AND gm.member_id = users.id)",
-        );
+        out.push_sql(" AS TEXT)");
+        out.push_sql(MEMBERSHIPS);
+        out.push_sql(" WHERE gm.tenant_id = users.tenant_id AND gm.member_id = users.id)");
         Ok(())
     }
 }
@@ -511,11 +513,9 @@ where
              g.display_name AS display_name, ",
         );
         out.push_sql(NESTED);
-        out.push_sql(
-            " AS nested FROM group_members gm \
-             JOIN groups g ON g.tenant_id = gm.tenant_id AND g.id = gm.group_id \
-             WHERE gm.tenant_id = ",
-        );
+        out.push_sql(" AS nested");
+        out.push_sql(MEMBERSHIPS);
+        out.push_sql(" WHERE gm.tenant_id = ");
         out.push_bind_param::<Text, str>(self.tenant)?;
         out.push_sql(" AND gm.member_id IN (");
         for (i, member) in self.members.iter().enumerate() {
@@ -1515,14 +1515,6 @@ impl Tx for DieselTx<'_> {
     }
 
     fn get_user_with_groups(&mut self, id: &str) -> Result<Option<(Record, Vec<GroupRef>)>, Error> {
-        if self.write {
-            // A write reads the row with `get`, which locks it on PostgreSQL.
-            let Some(record) = self.get(ResourceKind::User, id)? else {
-                return Ok(None);
-            };
-            let mut groups = self.groups_of(std::slice::from_ref(&record.id))?;
-            return Ok(Some((record, groups.remove(id).unwrap_or_default())));
-        }
         self.settle()?;
         let query = users::table
             .filter(users::tenant_id.eq(&self.tenant))

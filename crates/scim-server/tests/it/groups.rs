@@ -526,7 +526,6 @@ fn every_list_of_users_sends_their_groups(backend: Backend) {
             .map(group_pairs)
             .collect()
     };
-    let search = |body: Value| s.post("/.search", &body);
     let cases = [
         ("deep page", s.get("/Users?startIndex=2001&count=10")),
         (
@@ -535,9 +534,10 @@ fn every_list_of_users_sends_their_groups(backend: Backend) {
         ),
         (
             "search",
-            search(
-                json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
-                          "filter": "userName ge \"u2000\"", "sortBy": "userName"}),
+            s.post(
+                "/.search",
+                &json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"],
+                        "filter": "userName ge \"u2000\"", "sortBy": "userName"}),
             ),
         ),
     ];
