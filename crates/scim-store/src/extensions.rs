@@ -222,8 +222,8 @@ fn audit(
 ) -> Result<(), Error> {
     let (action, urn, attributes) = event;
     // An audit row only: no search needs the store's trigram counts.
-    let samples = crate::trigrams::Samples::default();
-    let mut tx = DieselTx::new(conn, tenant, true, &samples);
+    let plans = crate::tx::Plans::default();
+    let mut tx = DieselTx::new(conn, tenant, true, &plans);
     tx.audit(&AuditEvent {
         id: scim_core::resource::new_id(),
         at: scim_core::render::timestamp(&by.at),

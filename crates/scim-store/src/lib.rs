@@ -6,6 +6,7 @@ pub mod connection;
 pub mod error;
 mod extensions;
 pub mod migrate;
+mod prepared;
 mod schema;
 mod sql_filter;
 mod trigrams;
@@ -38,8 +39,8 @@ pub struct DieselStore {
     sqlite_writer: Option<Arc<Mutex<()>>>,
     /// How long a write waits for its turn before answering 503 (the pool's timeout).
     writer_wait: Duration,
-    /// Trigram counts for `co`/`ew` plans on PostgreSQL (`trigrams::Samples`).
-    samples: Arc<trigrams::Samples>,
+    /// What the process learns to plan statements (`tx::Plans`).
+    plans: Arc<tx::Plans>,
 }
 
 impl std::fmt::Debug for DieselStore {
@@ -65,7 +66,7 @@ impl DieselStore {
             pool,
             sqlite_writer,
             writer_wait: timeout,
-            samples: Arc::default(),
+            plans: Arc::default(),
         };
         check_schema(&store)?;
         Ok(store)
@@ -78,14 +79,14 @@ impl DieselStore {
         if self.sqlite_writer.is_some() {
             return;
         }
-        let (pool, samples) = (self.pool.clone(), Arc::clone(&self.samples));
+        let (pool, plans) = (self.pool.clone(), Arc::clone(&self.plans));
         let warm = move || {
             let started = std::time::Instant::now();
             let sampled = pool
                 .get()
                 .map_err(Error::from)
                 .and_then(|mut c| match &mut **c {
-                    AnyConnection::Postgres(c) => samples.warm(c).map_err(Error::from),
+                    AnyConnection::Postgres(c) => plans.samples.warm(c).map_err(Error::from),
                     AnyConnection::Sqlite(_) => Ok(0),
                 });
             match sampled {
@@ -159,7 +160,7 @@ impl Store for DieselStore {
                 conn,
                 tenant.as_str(),
                 false,
-                &self.samples,
+                &self.plans,
             ))
         })
     }
@@ -170,7 +171,7 @@ impl Store for DieselStore {
         f: impl FnOnce(&mut dyn Tx) -> scim_core::Result<T>,
     ) -> scim_core::Result<T> {
         self.run_for(tenant, true, |conn| {
-            let mut tx = tx::DieselTx::new(conn, tenant.as_str(), true, &self.samples);
+            let mut tx = tx::DieselTx::new(conn, tenant.as_str(), true, &self.plans);
             let value = f(&mut tx)?;
             tx.flush()?;
             Ok(value)
@@ -184,7 +185,7 @@ impl Store for DieselStore {
     ) -> scim_core::Result<T> {
         let mut poisoned = false;
         let optimistic = self.run_for(tenant, true, |conn| {
-            let mut tx = tx::DieselTx::new(conn, tenant.as_str(), true, &self.samples).optimistic();
+            let mut tx = tx::DieselTx::new(conn, tenant.as_str(), true, &self.plans).optimistic();
             let value = f(&mut tx);
             // The batch's deferred creates are written at the latest by `flush`, which may
             // poison it too.

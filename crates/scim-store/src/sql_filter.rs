@@ -15,6 +15,7 @@ use scim_filter_parser::CompareOp;
 use std::collections::HashMap;
 
 use crate::connection::AnyConnection;
+use crate::prepared::Prepared;
 
 pub(crate) type Db = <AnyConnection as diesel::Connection>::Backend;
 
@@ -51,9 +52,10 @@ pub(crate) enum Part {
 #[derive(Debug, Clone, Default)]
 pub struct Sql {
     parts: Vec<Part>,
-    /// Whether a statement holding this fragment must be planned with its values each time
-    /// (see `Renderer::filter`).
-    replan: bool,
+    /// Whether statements holding this fragment are prepared afresh each time rather than kept
+    /// in the connection's statement cache: on PostgreSQL to plan them with their values
+    /// (`Renderer::filter`), on SQLite once the budget of shapes is spent (`prepared`).
+    uncached: bool,
     /// The tables, columns and values this fragment matches with `co` or `ew` by a trigram
     /// index: `trigrams` may find each a faster plan (`Renderer::rare`).
     pub substrings: Vec<Substring>,
@@ -70,6 +72,17 @@ impl Sql {
     pub(crate) fn bind(&mut self, value: Part) -> &mut Self {
         self.parts.push(value);
         self
+    }
+
+    /// The SQL text with `?` for each value: what tells statements apart in the cache.
+    fn shape(&self) -> String {
+        self.parts
+            .iter()
+            .map(|p| match p {
+                Part::Text(t) => t.as_str(),
+                Part::Str(_) | Part::Bool(_) | Part::Num(_) | Part::Int(_) => "?",
+            })
+            .collect()
     }
 }
 
@@ -94,7 +107,7 @@ impl diesel::RunQueryDsl<AnyConnection> for Sql {}
 
 impl QueryFragment<Db> for Sql {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Db>) -> diesel::QueryResult<()> {
-        if self.replan {
+        if self.uncached {
             out.unsafe_to_cache_prepared();
         }
         for part in &self.parts {
@@ -210,8 +223,22 @@ impl Renderer<'_> {
                 "filter values may not contain the NUL character (U+0000)".into(),
             ));
         }
-        sql.replan = self.dialect == Dialect::Postgres && !pins_one_row(self.kind, expr);
+        sql.uncached = self.dialect == Dialect::Postgres && !pins_one_row(self.kind, expr);
         Ok(sql)
+    }
+
+    /// SQLite keeps each statement prepared on every connection that ran it, so the shape of
+    /// `filter` (rendered from `expr`), with its sort `order`, draws on the process's budget;
+    /// past it, statements holding `filter` are prepared afresh each time. Lookups by a unique
+    /// key are a handful of shapes and always stay.
+    pub fn draw_on(&self, prepared: &Prepared, expr: &Expr, filter: &mut Sql, order: Option<&Sql>) {
+        if self.dialect != Dialect::Sqlite || pins_one_row(self.kind, expr) {
+            return;
+        }
+        let sort = order.map(Sql::shape).unwrap_or_default();
+        if !prepared.keep(&format!("{}\n{sort}", filter.shape())) {
+            filter.uncached = true;
+        }
     }
 
     fn falsy(&self) -> &'static str {
@@ -773,7 +800,7 @@ mod tests {
                 true,
             ),
         ];
-        for (kind, expr, replan) in cases {
+        for (kind, expr, uncached) in cases {
             for dialect in [Dialect::Postgres, Dialect::Sqlite] {
                 let renderer = Renderer {
                     dialect,
@@ -782,10 +809,67 @@ mod tests {
                     rare: &HashMap::new(),
                 };
                 let sql = renderer.filter(&expr).unwrap();
-                let expected = replan && dialect == Dialect::Postgres;
-                assert_eq!(sql.replan, expected, "{kind:?} {dialect:?} {expr:?}");
+                let expected = uncached && dialect == Dialect::Postgres;
+                assert_eq!(sql.uncached, expected, "{kind:?} {dialect:?} {expr:?}");
             }
         }
+    }
+
+    #[test]
+    fn on_sqlite_new_filter_shapes_stay_prepared_while_the_budget_lasts() {
+        let compare = |c: Column, op: CompareOp, v: &str| {
+            Expr::Compare(Field::Column(c), op, Operand::Str(v.into()))
+        };
+        let sw = compare(Column::UserName, CompareOp::Sw, "a");
+        // The same statement as `sw`: the pattern is a value.
+        let ew = compare(Column::UserName, CompareOp::Ew, "a");
+        let gt = compare(Column::UserName, CompareOp::Gt, "a");
+        let co = compare(Column::ExternalId, CompareOp::Co, "a");
+        let by_name = compare(Column::UserName, CompareOp::Eq, "a");
+        let by_id = compare(Column::Id, CompareOp::Eq, "a");
+        let none = HashMap::new();
+        let renderer = |dialect| Renderer {
+            dialect,
+            kind: ResourceKind::User,
+            tenant: "t",
+            rare: &none,
+        };
+        let sqlite = renderer(Dialect::Sqlite);
+        let sorted = sqlite
+            .order(&SortKey::Column(Column::UserName), SortOrder::Ascending)
+            .unwrap();
+        let shape = |expr: &Expr, order: Option<&Sql>| {
+            let sort = order.map(Sql::shape).unwrap_or_default();
+            format!("{}\n{sort}", sqlite.filter(expr).unwrap().shape())
+        };
+        // Room for `sw` alone and `sw` sorted, not for a third shape.
+        let budget = shape(&sw, None).len() + shape(&sw, Some(&sorted)).len() + 1;
+        let prepared = Prepared::with_budget(budget);
+        // Whether statements holding the filter stay prepared.
+        let kept = |r: &Renderer<'_>, expr: &Expr, order: Option<&Sql>| {
+            let mut sql = r.filter(expr).unwrap();
+            r.draw_on(&prepared, expr, &mut sql, order);
+            !sql.uncached
+        };
+        assert!(kept(&sqlite, &sw, None));
+        assert!(
+            kept(&sqlite, &sw, Some(&sorted)),
+            "the sort makes another shape"
+        );
+        assert!(kept(&sqlite, &ew, None), "the same shape as `sw`");
+        assert!(!kept(&sqlite, &gt, None), "the budget is spent");
+        assert!(!kept(&sqlite, &co, None));
+        assert!(kept(&sqlite, &sw, None), "a kept shape stays kept");
+        assert!(kept(&sqlite, &sw, Some(&sorted)));
+        assert!(
+            kept(&sqlite, &by_name, None),
+            "unique-key lookups always stay"
+        );
+        assert!(kept(&sqlite, &by_id, Some(&sorted)));
+        // PostgreSQL keeps its own rule (`only_filters_pinning_one_row_stay_prepared...`).
+        let postgres = renderer(Dialect::Postgres);
+        assert!(!kept(&postgres, &sw, None));
+        assert!(kept(&postgres, &by_name, None));
     }
 
     #[test]

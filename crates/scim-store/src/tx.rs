@@ -19,6 +19,7 @@ use serde_json::{Map, Value};
 use crate::connection::AnyConnection;
 use crate::error::{db, unique};
 use crate::extensions;
+use crate::prepared::Prepared;
 use crate::schema::{audit_events, created_counts, group_members, groups, user_emails, users};
 use crate::sql_filter::{Dialect, Part, Renderer, Sql};
 use crate::trigrams::Samples;
@@ -74,8 +75,17 @@ pub struct DieselTx<'a> {
     pending: Vec<WriteRecord>,
     /// Probes an optimistic batch has not checked yet (see `probe`).
     probes: Vec<(ResourceKind, Expr)>,
-    /// The process's trigram counts for `co`/`ew` plans on PostgreSQL.
-    samples: &'a Samples,
+    /// What the process has learnt for planning statements.
+    plans: &'a Plans,
+}
+
+/// What a process learns across transactions to plan their statements well.
+#[derive(Debug, Default)]
+pub struct Plans {
+    /// Trigram counts for `co`/`ew` plans on PostgreSQL.
+    pub samples: Samples,
+    /// The filter shapes SQLite connections keep prepared.
+    pub prepared: Prepared,
 }
 
 /// An FTS5 trigram index (SQLite) whose entries for new rows the store writes itself, many rows
@@ -550,7 +560,7 @@ impl<'a> DieselTx<'a> {
         conn: &'a mut AnyConnection,
         tenant: &str,
         write: bool,
-        samples: &'a Samples,
+        plans: &'a Plans,
     ) -> DieselTx<'a> {
         DieselTx {
             conn,
@@ -564,7 +574,7 @@ impl<'a> DieselTx<'a> {
             unindexed: Vec::new(),
             pending: Vec::new(),
             probes: Vec::new(),
-            samples,
+            plans,
         }
     }
 
@@ -1137,7 +1147,7 @@ impl Tx for DieselTx<'_> {
                     }
                     AnyConnection::Postgres(c) => crate::trigrams::rare_part(
                         c,
-                        self.samples,
+                        &self.plans.samples,
                         &self.tenant,
                         table,
                         column,
@@ -1160,6 +1170,9 @@ impl Tx for DieselTx<'_> {
             .as_ref()
             .map(|(key, dir)| renderer.order(key, *dir))
             .transpose()?;
+        if let (Some(expr), Some(sql)) = (&q.filter, &mut filter) {
+            renderer.draw_on(&self.plans.prepared, expr, sql, order.as_ref());
+        }
         // A deep page of the whole tenant in the default order starts in a known second, or past
         // the end. Counts this transaction has not written yet would mislead the descent, so
         // such a transaction skips the whole offset.
@@ -1466,7 +1479,7 @@ impl Tx for DieselTx<'_> {
         // it are indexed first, so that its update and delete triggers find their entries and
         // the list it hands back on success is the whole list.
         self.index_trigrams()?;
-        let (tenant, write, samples) = (self.tenant.clone(), self.write, self.samples);
+        let (tenant, write, plans) = (self.tenant.clone(), self.write, self.plans);
         let mut audit = std::mem::take(&mut self.audit);
         let mut inner = std::mem::take(&mut self.counted);
         let mut unindexed = Vec::new();
@@ -1475,7 +1488,7 @@ impl Tx for DieselTx<'_> {
         let done = self
             .conn
             .transaction::<(), diesel::result::Error, _>(|conn| {
-                let mut nested = DieselTx::new(conn, &tenant, write, samples);
+                let mut nested = DieselTx::new(conn, &tenant, write, plans);
                 nested.audit = std::mem::take(&mut audit);
                 nested.counted = std::mem::take(&mut inner);
                 let result = f(&mut nested);
