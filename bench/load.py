@@ -2,12 +2,14 @@
 """Load benchmark (issue #7): the scenarios IdPs and admins drive, under load from `wrk`, at a
 million users, each reported as req/s, p50, p99, errors and as a fraction of the ceiling.
 
-The ceiling is `target/release/examples/ceiling`, a minimal actix-web handler returning a fixed
-1 KB JSON body, measured first in the same run with the same wrk settings: the practical
-throughput of one HTTP round trip on this machine. Then the release server starts on a free
-loopback port, is filled through /Bulk with --users users (see `common.user`) and two groups,
-one of 100,000 members and one of 10, unless the database holds them already, and each scenario
-runs for --duration seconds. The server's peak RSS over the whole run is read from /proc.
+The release server starts on a free loopback port, is filled through /Bulk with --users users
+(see `common.user`) and two groups, one of 100,000 members and one of 10, unless the database
+holds them already, and each scenario runs for --duration seconds. The ceiling is
+`target/release/examples/ceiling`, a minimal actix-web handler returning a fixed 1 KB JSON
+body, measured with the same wrk settings in the same run, right before the scenarios and
+again after them (the server idle meanwhile): the practical throughput of one HTTP round trip
+on this machine. Fractions are of the mean of the two. The server's peak RSS over the whole run
+is read from /proc.
 
     cargo build --release --bins --example ceiling
     python3 bench/load.py [--database-url URL] [--users 1000000] [--duration 10]
@@ -178,6 +180,23 @@ def ensure_group(c, name, members):
     return out["Operations"][0]["location"].rsplit("/", 1)[1]
 
 
+def measure_ceiling(args, when):
+    """The ceiling handler's throughput under the scenarios' wrk settings, measured while the
+    SCIM server sits idle."""
+    port = free_port()
+    ceiling = subprocess.Popen([args.ceiling, f"127.0.0.1:{port}"])
+    try:
+        time.sleep(0.5)
+        top = run_wrk(f"http://127.0.0.1:{port}", LUA_PRELUDE.replace("TOKEN", TOKEN)
+                      + 'function request() return wrk.format("GET", "/ceiling") end\n', args)
+    finally:
+        ceiling.terminate()
+        ceiling.wait()
+    print(f"ceiling (1 KB fixed body) {when}: {top['rps']:,.0f} req/s, "
+          f"p50 {top['p50_us'] / 1000:.2f} ms, p99 {top['p99_us'] / 1000:.2f} ms", flush=True)
+    return top
+
+
 def delete_users(c, prefix):
     """Deletes every user whose userName starts with `prefix`, 1,000 a /Bulk."""
     ids, cursor = [], ""
@@ -231,18 +250,6 @@ def main():
     cores = os.cpu_count()
 
     port = free_port()
-    ceiling = subprocess.Popen([args.ceiling, f"127.0.0.1:{port}"])
-    try:
-        time.sleep(0.5)
-        top = run_wrk(f"http://127.0.0.1:{port}", LUA_PRELUDE.replace("TOKEN", TOKEN)
-                      + 'function request() return wrk.format("GET", "/ceiling") end\n', args)
-    finally:
-        ceiling.terminate()
-        ceiling.wait()
-    print(f"ceiling (1 KB fixed body): {top['rps']:,.0f} req/s, p50 {top['p50_us'] / 1000:.2f} ms, "
-          f"p99 {top['p99_us'] / 1000:.2f} ms", flush=True)
-
-    port = free_port()
     with open(os.path.join(tmp, "server.log"), "w") as log:
         proc = start_server(args.binary, url, port, log, SCIM_MAX_BODY_BYTES=64 << 20)
         try:
@@ -264,6 +271,7 @@ def main():
             window = random.Random().randrange(n // 2, n - 40_000)
             adds = user_ids(c, window, 40_000)
             run = int(time.time()) % 1_000_000
+            before = measure_ceiling(args, "before the scenarios")
             rows = []
             for name, body, creates, extra in scenarios(n, run, ids, big, small, adds[:20_000], adds[20_000:]):
                 if args.only and args.only not in name:
@@ -282,17 +290,21 @@ def main():
                     r["users_per_s"] = made / (r["duration_us"] / 1e6)
                     delete_users(c, f"load-{run}-{tag}-")
                 rows.append(r)
-                print(f"  {name}: {r['rps']:,.0f} req/s ({r['rps'] / top['rps']:.0%}), "
+                print(f"  {name}: {r['rps']:,.0f} req/s ({r['rps'] / before['rps']:.0%}), "
                       f"p50 {r['p50_us'] / 1000:.2f} ms, p99 {r['p99_us'] / 1000:.2f} ms, "
                       f"errors {r['errors']}", flush=True)
+            after = measure_ceiling(args, "after the scenarios")
         finally:
             rss = peak_rss_mb(proc.pid)
             proc.terminate()
             proc.wait(timeout=60)
+    # The machine's speed moves within a run (the ceiling has measured twice as much on one
+    # machine minutes apart), so fractions are of the mean of the two measurements.
+    top = {"rps": (before["rps"] + after["rps"]) / 2}
 
     print(f"\n{backend}, {n:,} users, {cores} cores, wrk -t{args.threads} -c{args.connections} "
-          f"-d{args.duration}s per scenario; ceiling {top['rps']:,.0f} req/s "
-          f"(p50 {top['p50_us'] / 1000:.2f} ms, p99 {top['p99_us'] / 1000:.2f} ms)\n")
+          f"-d{args.duration}s per scenario; ceiling {top['rps']:,.0f} req/s, the mean of "
+          f"{before['rps']:,.0f} before the scenarios and {after['rps']:,.0f} after them\n")
     print("| scenario | req/s | of ceiling | p50 (ms) | p99 (ms) | errors | peak RSS so far (MB) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
