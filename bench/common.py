@@ -69,6 +69,20 @@ def start_server(binary, url, port, log, **env):
     raise RuntimeError("server did not start")
 
 
+def rss_mb(pid, field="VmRSS"):
+    """The process's resident set size now (`VmRSS`) or at its peak (`VmHWM`), in MB."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
+def peak_rss_mb(pid):
+    """The process's peak resident set size since it started, in MB."""
+    return rss_mb(pid, "VmHWM")
+
+
 def pct(samples, p):
     """The p-th percentile of `samples` (seconds) in milliseconds."""
     s = sorted(samples)

@@ -35,7 +35,7 @@ import time
 import urllib.parse
 
 from common import (ACME, BULK, DEFAULT_BINARY, GROUP, PATCH_OP, TOKEN, Client, analyze,
-                    declare_extension, fill_to, free_port, start_server, user)
+                    declare_extension, fill_to, free_port, peak_rss_mb, start_server, user)
 
 BIG, SMALL = 100_000, 10
 CEILING_BINARY = os.path.join(os.path.dirname(__file__), "..", "target", "release", "examples",
@@ -157,15 +157,6 @@ def run_wrk(url, lua, args):
     r = json.loads(line[len("RESULT "):])
     r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
     return r
-
-
-def peak_rss_mb(pid):
-    """The process's peak resident set size since it started (VmHWM), in MB."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) // 1024
-    return 0
 
 
 def ensure_group(c, name, members):

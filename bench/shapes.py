@@ -20,21 +20,13 @@ import threading
 import time
 import urllib.parse
 
-from common import DEFAULT_BINARY, ENTERPRISE, Client, free_port, start_server
+from common import DEFAULT_BINARY, ENTERPRISE, Client, free_port, rss_mb, start_server
 
 ATTRIBUTES = ["userName", "displayName", "title", "nickName", "profileUrl", "userType",
               "locale", "timezone", "preferredLanguage", "externalId", "name.givenName",
               "name.familyName", "name.formatted", "emails.value", "phoneNumbers.value",
               "addresses.locality", f"{ENTERPRISE}:department", f"{ENTERPRISE}:employeeNumber"]
 OPERATORS = ["eq", "ne", "co", "sw", "ew", "gt"]
-
-
-def rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS"):
-                return int(line.split()[1]) // 1024
-    return 0
 
 
 def shapes(count, terms):

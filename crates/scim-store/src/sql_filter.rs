@@ -678,7 +678,8 @@ impl Renderer<'_> {
             SortKey::Primary { ext, attr, sub } => {
                 let mut inner = Sql::default();
                 self.elements(&mut inner, ext.as_deref(), attr, "p")?;
-                let from = text_of(&inner);
+                // `elements` binds no values: its shape is its text.
+                let from = inner.shape();
                 let x = self.json_text(&Field::Element(sub.clone()), Some("p"))?;
                 let primary = match self.dialect {
                     Dialect::Sqlite => "COALESCE(json_extract(p.value, '$.primary'), 0)".to_owned(),
@@ -723,17 +724,6 @@ fn fold_for_sort(x: String, kind: AttrType, case_exact: bool) -> String {
     } else {
         x
     }
-}
-
-/// The text of a fragment that has no bound values.
-fn text_of(sql: &Sql) -> String {
-    sql.parts
-        .iter()
-        .map(|p| match p {
-            Part::Text(t) => t.as_str(),
-            Part::Str(_) | Part::Bool(_) | Part::Num(_) | Part::Int(_) => "",
-        })
-        .collect()
 }
 
 /// A SQLite JSON path: `$."urn"."attr"."sub"`.
