@@ -281,7 +281,8 @@ def main():
                     r["users_per_s"] = made / (r["duration_us"] / 1e6)
                     delete_users(c, f"load-{run}-{tag}-")
                 rows.append(r)
-                print(f"  {name}: {r['rps']:,.0f} req/s ({r['rps'] / before['rps']:.0%}), "
+                print(f"  {name}: {r['rps']:,.0f} req/s ({r['rps'] / before['rps']:.0%} of the "
+                      f"ceiling before), "
                       f"p50 {r['p50_us'] / 1000:.2f} ms, p99 {r['p99_us'] / 1000:.2f} ms, "
                       f"errors {r['errors']}", flush=True)
             after = measure_ceiling(args, "after the scenarios")

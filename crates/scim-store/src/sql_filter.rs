@@ -235,8 +235,7 @@ impl Renderer<'_> {
         if self.dialect != Dialect::Sqlite || pins_one_row(self.kind, expr) {
             return;
         }
-        let sort = order.map(Sql::shape).unwrap_or_default();
-        if !prepared.keep(&format!("{}\n{sort}", filter.shape())) {
+        if !prepared.keep(&shape_of(filter, order)) {
             filter.uncached = true;
         }
     }
@@ -726,6 +725,12 @@ fn fold_for_sort(x: String, kind: AttrType, case_exact: bool) -> String {
     }
 }
 
+/// What tells the statements of a filtered page apart: the filter's shape and the sort's.
+fn shape_of(filter: &Sql, order: Option<&Sql>) -> String {
+    let sort = order.map(Sql::shape).unwrap_or_default();
+    format!("{}\n{sort}", filter.shape())
+}
+
 /// A SQLite JSON path: `$."urn"."attr"."sub"`.
 pub(crate) fn json_path(ext: Option<&str>, attr: &str, sub: Option<&str>) -> Result<String, Error> {
     let mut path = String::from("$");
@@ -828,10 +833,8 @@ mod tests {
         let sorted = sqlite
             .order(&SortKey::Column(Column::UserName), SortOrder::Ascending)
             .unwrap();
-        let shape = |expr: &Expr, order: Option<&Sql>| {
-            let sort = order.map(Sql::shape).unwrap_or_default();
-            format!("{}\n{sort}", sqlite.filter(expr).unwrap().shape())
-        };
+        let shape =
+            |expr: &Expr, order: Option<&Sql>| shape_of(&sqlite.filter(expr).unwrap(), order);
         // Room for `sw` alone and `sw` sorted, not for a third shape.
         let budget = shape(&sw, None).len() + shape(&sw, Some(&sorted)).len() + 1;
         let prepared = Prepared::with_budget(budget);
