@@ -244,6 +244,7 @@ pub fn declaration(urn: &str, document: Value) -> Result<Schema> {
         attributes,
         document: Value::Null,
         table: None,
+        ordered: false,
     };
     schema.document = document_of(&schema, doc.description.as_deref());
     Ok(schema)

@@ -76,6 +76,9 @@ pub struct ExtField {
     /// A multi-valued attribute: `table` holds one row per value, and a condition holds
     /// when it holds for one of them.
     pub multi_valued: bool,
+    /// Whether `table` holds each resource's `meta.created` and its index on `column` orders
+    /// by it (`Schema::ordered`; never for a multi-valued attribute's own table).
+    pub ordered: bool,
 }
 
 /// What a condition compares.
@@ -615,6 +618,7 @@ impl<'r> Resolver<'r> {
                 kind: attr.kind,
                 case_exact: attr.case_exact,
                 multi_valued: attr.multi_valued,
+                ordered: ext.is_some_and(|e| e.ordered) && !attr.multi_valued,
             }));
         }
         let ext_id = ext.map(|e| e.id.clone());

@@ -74,6 +74,8 @@ pub struct ExtensionRow {
     pub urn: String,
     /// The store's table for it.
     pub table: String,
+    /// Whether the table holds each resource's `meta.created` (`Schema::ordered`).
+    pub ordered: bool,
     /// Each singular attribute's column and value (`Null` when unassigned).
     pub values: Vec<(String, ColumnValue)>,
     /// Each multi-valued attribute's table and values (distinct, none unassigned).

@@ -743,6 +743,7 @@ pub fn index_keys(registry: &Registry, record: &Record) -> IndexKeys {
                 Some(ExtensionRow {
                     urn: ext.id.clone(),
                     table,
+                    ordered: ext.ordered,
                     values: ext
                         .attributes
                         .iter()

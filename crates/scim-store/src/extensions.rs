@@ -15,7 +15,7 @@ use scim_core::schema::{AttrType, Attribute, Registry, ResourceKind, Schema, Uni
 use scim_core::store::{AuditEvent, Author, Tx};
 
 use crate::connection::AnyConnection;
-use crate::error::db;
+use crate::error::{Error as StoreError, db};
 use crate::schema::{extensions, tenants};
 use crate::sql_filter::{Dialect, Part, Sql, json_path, name, pg_path};
 use crate::tx::DieselTx;
@@ -27,8 +27,12 @@ const CHUNK: usize = 300;
 /// Bound values per multi-row INSERT of extension rows, under SQLite's limit of 32,766.
 const MAX_PARAMS: usize = 30_000;
 
-/// A catalog row: resource type, table, next column number, document, columns.
-type CatalogRow = (String, String, i64, String, String);
+/// The catalog's `layout` of tables that hold each resource's `meta.created` and order their
+/// non-unique indexes by it (migration 000009); older tables are brought to it by `upgrade`.
+const ORDERED: i64 = 2;
+
+/// A catalog row: resource type, table, next column number, document, columns, layout.
+type CatalogRow = (String, String, i64, String, String, i64);
 
 /// One declared extension as the catalog holds it.
 struct Declared {
@@ -55,12 +59,13 @@ fn table_of(kind: ResourceKind) -> &'static str {
 }
 
 fn declared(row: CatalogRow) -> Result<Declared, Error> {
-    let (kind, table, next_column, document, columns) = row;
+    let (kind, table, next_column, document, columns, layout) = row;
     let document: serde_json::Value = serde_json::from_str(&document).map_err(Error::internal)?;
     let columns: BTreeMap<String, String> =
         serde_json::from_str(&columns).map_err(Error::internal)?;
     let mut schema = Schema::from_document(document)?;
     schema.table = Some(table);
+    schema.ordered = layout >= ORDERED;
     for attr in &mut schema.attributes {
         attr.column = columns.get(&attr.name).cloned();
     }
@@ -81,6 +86,7 @@ fn catalog(conn: &mut AnyConnection, tenant: &str) -> Result<Vec<Declared>, Erro
             extensions::next_column,
             extensions::document,
             extensions::column_names,
+            extensions::layout,
         ))
         .load(conn)
         .map_err(db)?;
@@ -130,17 +136,24 @@ fn column_of(attr: &Attribute) -> Result<&str, Error> {
         .and_then(name)
 }
 
-/// The (tenant, value) index of a column: unique for `uniqueness: server`. Folded values make
-/// it the case-folded index of a `caseExact: false` string.
-fn index(conn: &mut AnyConnection, table: &str, attr: &Attribute) -> Result<(), Error> {
+/// The (tenant, value) index of a column: unique for `uniqueness: server`, else, in an
+/// `ordered` table, followed by the default order (created, id), so that a page of the
+/// resources holding a value is the index's first entries for it. Folded values make it the
+/// case-folded index of a `caseExact: false` string.
+fn index(
+    conn: &mut AnyConnection,
+    table: &str,
+    attr: &Attribute,
+    ordered: bool,
+) -> Result<(), Error> {
     let column = column_of(attr)?;
-    let unique = if attr.uniqueness == Uniqueness::Server {
-        "UNIQUE "
-    } else {
-        ""
+    let (unique, order) = match (attr.uniqueness == Uniqueness::Server, ordered) {
+        (true, _) => ("UNIQUE ", ""),
+        (false, true) => ("", ", created, id"),
+        (false, false) => ("", ""),
     };
     diesel::sql_query(format!(
-        "CREATE {unique}INDEX {table}_{column} ON {table} (tenant_id, {column})"
+        "CREATE {unique}INDEX {table}_{column} ON {table} (tenant_id, {column}{order})"
     ))
     .execute(conn)
     .map_err(|e| match e {
@@ -153,6 +166,128 @@ fn index(conn: &mut AnyConnection, table: &str, attr: &Attribute) -> Result<(), 
         other => db(other),
     })?;
     Ok(())
+}
+
+/// The trigger that fills `created` in rows written without it, by server processes older than
+/// the column, which run beside new ones while a release rolls out. New processes write it
+/// themselves, so for them the trigger stops at its `WHEN`.
+fn fill_created(conn: &mut AnyConnection, table: &str, parent: &str) -> Result<(), Error> {
+    let trigger = format!("{table}_created");
+    match Dialect::of(conn) {
+        Dialect::Sqlite => exec(
+            conn,
+            &format!(
+                "CREATE TRIGGER IF NOT EXISTS {trigger} AFTER INSERT ON {table} WHEN NEW.created IS NULL \
+                 BEGIN UPDATE {table} SET created = (SELECT created FROM {parent} \
+                 WHERE tenant_id = NEW.tenant_id AND id = NEW.id) \
+                 WHERE tenant_id = NEW.tenant_id AND id = NEW.id; END"
+            ),
+        ),
+        Dialect::Postgres => exec(
+            conn,
+            &format!(
+                "CREATE OR REPLACE TRIGGER {trigger} BEFORE INSERT ON {table} FOR EACH ROW \
+                 WHEN (NEW.created IS NULL) EXECUTE FUNCTION scim_extension_created('{parent}')"
+            ),
+        ),
+    }
+}
+
+/// Brings the extension tables made before migration 000009 to its layout, each in its own
+/// transaction under its tenant's schema lock: adds `created`, copies it from the resources,
+/// adds `fill_created`'s trigger, and rebuilds the non-unique indexes to end in (created, id).
+/// A process that finds a table already done (another one starting at the same moment) leaves
+/// it. Runs when the store opens, before anything is served; returns how many it upgraded.
+pub fn upgrade(conn: &mut AnyConnection) -> Result<usize, StoreError> {
+    let old: Vec<(String, String)> = extensions::table
+        .filter(extensions::layout.lt(ORDERED))
+        .select((extensions::tenant_id, extensions::urn_folded))
+        .load(conn)?;
+    let mut upgraded = 0;
+    for (tenant, urn) in &old {
+        let done = crate::connection::transaction(conn, true, None, |c| {
+            upgrade_table(c, tenant, urn).map_err(|e| {
+                StoreError::Migration(format!("extension table of {urn} (tenant {tenant}): {e}"))
+            })
+        })?;
+        upgraded += usize::from(done);
+    }
+    Ok(upgraded)
+}
+
+fn upgrade_table(conn: &mut AnyConnection, tenant: &str, urn: &str) -> Result<bool, Error> {
+    lock(conn, tenant)?;
+    let Some(current) = catalog(conn, tenant)?
+        .into_iter()
+        .find(|d| d.schema.id.eq_ignore_ascii_case(urn) && !d.schema.ordered)
+    else {
+        return Ok(false);
+    };
+    let table = current
+        .schema
+        .table
+        .as_deref()
+        .ok_or_else(|| Error::internal_msg("extension without a table"))
+        .and_then(name)?;
+    let parent = table_of(current.kind);
+    // Present already when the migration was reverted and run again.
+    if !has_created(conn, table)? {
+        exec(
+            conn,
+            &format!("ALTER TABLE {table} ADD COLUMN created TEXT"),
+        )?;
+    }
+    exec(
+        conn,
+        &format!(
+            "UPDATE {table} SET created = (SELECT created FROM {parent} \
+             WHERE {parent}.tenant_id = {table}.tenant_id AND {parent}.id = {table}.id)"
+        ),
+    )?;
+    fill_created(conn, table, parent)?;
+    for attr in current
+        .schema
+        .attributes
+        .iter()
+        .filter(|a| !a.multi_valued && a.uniqueness != Uniqueness::Server)
+    {
+        exec(
+            conn,
+            &format!("DROP INDEX IF EXISTS {table}_{}", column_of(attr)?),
+        )?;
+        index(conn, table, attr, true)?;
+    }
+    diesel::update(
+        extensions::table
+            .filter(extensions::tenant_id.eq(tenant))
+            .filter(extensions::urn_folded.eq(urn)),
+    )
+    .set(extensions::layout.eq(ORDERED))
+    .execute(conn)
+    .map_err(db)?;
+    changed_catalog(conn, tenant)?;
+    Ok(true)
+}
+
+#[derive(QueryableByName)]
+struct Found {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn has_created(conn: &mut AnyConnection, table: &str) -> Result<bool, Error> {
+    let sql = match Dialect::of(conn) {
+        Dialect::Sqlite => "SELECT COUNT(*) AS n FROM pragma_table_info(?) WHERE name = 'created'",
+        Dialect::Postgres => {
+            "SELECT COUNT(*) AS n FROM information_schema.columns WHERE \
+             table_schema = current_schema() AND table_name = $1 AND column_name = 'created'"
+        }
+    };
+    let found: Found = diesel::sql_query(sql)
+        .bind::<Text, _>(table)
+        .get_result(conn)
+        .map_err(db)?;
+    Ok(found.n > 0)
 }
 
 fn save(
@@ -185,6 +320,7 @@ fn save(
                 extensions::next_column.eq(next_column),
                 extensions::document.eq(&document),
                 extensions::column_names.eq(&columns),
+                extensions::layout.eq(ORDERED),
             ))
             .execute(conn)
             .map_err(db)?;
@@ -258,6 +394,8 @@ pub fn apply(
         reindexed,
     } = extension::merge(&registry, kind, current.map(|d| &d.schema), declared)?;
     let dialect = Dialect::of(conn);
+    // A table made by an older server process and not yet upgraded has no `created`.
+    let ordered = current.is_none_or(|d| d.schema.ordered);
     let (table, mut next_column) = match current {
         Some(d) => (
             d.schema
@@ -279,10 +417,11 @@ pub fn apply(
                 conn,
                 &format!(
                     "CREATE TABLE {table} (tenant_id TEXT NOT NULL, id TEXT NOT NULL, \
-                     PRIMARY KEY (tenant_id, id), FOREIGN KEY (tenant_id, id) \
+                     created TEXT, PRIMARY KEY (tenant_id, id), FOREIGN KEY (tenant_id, id) \
                      REFERENCES {parent} (tenant_id, id) ON DELETE CASCADE)"
                 ),
             )?;
+            fill_created(conn, &table, parent)?;
             (table, 1)
         }
     };
@@ -295,6 +434,7 @@ pub fn apply(
         )));
     }
     schema.table = Some(table.clone());
+    schema.ordered = ordered;
     let parent = table_of(kind);
     for attr in &mut schema.attributes {
         if !added.contains(&attr.name) {
@@ -327,7 +467,7 @@ pub fn apply(
             &format!("ALTER TABLE {table} ADD COLUMN {column} {kind}"),
         )?;
         attr.column = Some(column);
-        index(conn, &table, attr)?;
+        index(conn, &table, attr, ordered)?;
     }
     for attr in schema
         .attributes
@@ -338,7 +478,7 @@ pub fn apply(
             conn,
             &format!("DROP INDEX IF EXISTS {table}_{}", column_of(attr)?),
         )?;
-        index(conn, &table, attr)?;
+        index(conn, &table, attr, ordered)?;
     }
     let new = current.is_none();
     save(conn, tenant, kind, &schema, next_column, new)?;
@@ -556,8 +696,12 @@ impl Strip<'_> {
 }
 
 /// New resources' extension rows by table and columns (one multi-row INSERT each): each with
-/// its resource's id.
-type Shapes<'r> = BTreeMap<(&'r str, Vec<&'r str>), Vec<(&'r str, &'r ExtensionRow)>>;
+/// its resource's id and `meta.created`.
+type Shapes<'r> = BTreeMap<(&'r str, Vec<&'r str>), Vec<(&'r str, &'r str, &'r ExtensionRow)>>;
+
+/// A new resource's extension rows: its id, its `meta.created` as the store writes it, and
+/// the rows.
+pub type NewRows<'r> = (&'r str, &'r str, &'r [ExtensionRow]);
 
 /// Writes the extension rows of new resources, many a statement: the rows of one table with
 /// the same columns go into one multi-row INSERT (a resource without a singular value gets no
@@ -566,11 +710,11 @@ pub fn insert_new(
     conn: &mut AnyConnection,
     tenant: &str,
     kind: ResourceKind,
-    resources: &[(&str, &[ExtensionRow])],
+    resources: &[NewRows<'_>],
 ) -> Result<(), Error> {
     let dialect = Dialect::of(conn);
     let mut by_shape = Shapes::new();
-    for (id, rows) in resources {
+    for (id, created, rows) in resources {
         for row in *rows {
             for (values, items) in &row.lists {
                 write_list(conn, dialect, tenant, id, name(values)?, items, true)?;
@@ -586,19 +730,24 @@ pub fn insert_new(
             by_shape
                 .entry((name(&row.table)?, columns))
                 .or_default()
-                .push((id, row));
+                .push((id, created, row));
         }
     }
     for ((table, columns), rows) in &by_shape {
-        let per_statement = (MAX_PARAMS / (2 + columns.len())).clamp(1, CHUNK);
+        let per_statement = (MAX_PARAMS / (3 + columns.len())).clamp(1, CHUNK);
+        // Every row of a table has its layout.
+        let ordered = rows.first().is_some_and(|(_, _, row)| row.ordered);
         for chunk in rows.chunks(per_statement) {
             let mut sql = Sql::default();
             sql.push(&format!("INSERT INTO {table} (tenant_id, id"));
+            if ordered {
+                sql.push(", created");
+            }
             for c in columns {
                 sql.push(&format!(", {c}"));
             }
             sql.push(") VALUES ");
-            for (i, (id, row)) in chunk.iter().enumerate() {
+            for (i, (id, created, row)) in chunk.iter().enumerate() {
                 if i > 0 {
                     sql.push(", ");
                 }
@@ -606,13 +755,16 @@ pub fn insert_new(
                     .bind(Part::Str(tenant.to_owned()))
                     .push(", ")
                     .bind(Part::Str((*id).to_owned()));
+                if ordered {
+                    sql.push(", ").bind(Part::Str((*created).to_owned()));
+                }
                 for (_, value) in &row.values {
                     sql.push(", ");
                     push_value(&mut sql, dialect, value);
                 }
                 sql.push(")");
             }
-            let urn = chunk.first().map(|(_, row)| row.urn.as_str());
+            let urn = chunk.first().map(|(_, _, row)| row.urn.as_str());
             sql.execute(conn)
                 .map_err(|e| unique_value(e, kind, urn.unwrap_or_default()))?;
         }
@@ -635,12 +787,12 @@ fn unique_value(e: DieselError, kind: ResourceKind, urn: &str) -> Error {
 
 /// Replaces a resource's extension rows: each multi-valued attribute's rows, and an upsert of
 /// every singular column, or, when the resource holds no singular value, no row at all.
+/// `created` is the resource's `meta.created` as the store writes it.
 pub fn write_rows(
     conn: &mut AnyConnection,
     tenant: &str,
     kind: ResourceKind,
-    id: &str,
-    rows: &[ExtensionRow],
+    (id, created, rows): NewRows<'_>,
 ) -> Result<(), Error> {
     let dialect = Dialect::of(conn);
     for row in rows {
@@ -662,6 +814,9 @@ pub fn write_rows(
                 .map(|(c, _)| name(c))
                 .collect::<Result<Vec<_>, _>>()?;
             sql.push(&format!("INSERT INTO {table} (tenant_id, id"));
+            if row.ordered {
+                sql.push(", created");
+            }
             for c in &columns {
                 sql.push(&format!(", {c}"));
             }
@@ -669,6 +824,9 @@ pub fn write_rows(
                 .bind(Part::Str(tenant.to_owned()))
                 .push(", ")
                 .bind(Part::Str(id.to_owned()));
+            if row.ordered {
+                sql.push(", ").bind(Part::Str(created.to_owned()));
+            }
             for (_, value) in &row.values {
                 sql.push(", ");
                 push_value(&mut sql, dialect, value);

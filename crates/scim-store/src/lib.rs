@@ -57,6 +57,10 @@ impl DieselStore {
         let url = DbUrl::parse(url)?;
         let pool = connection::pool(&url, pool_size, timeout)?;
         migrate::run(&mut *pool.get()?)?;
+        let upgraded = extensions::upgrade(&mut *pool.get()?)?;
+        if upgraded > 0 {
+            tracing::info!(tables = upgraded, "extension tables now hold meta.created");
+        }
         let sqlite_writer: Option<Arc<Mutex<()>>> =
             (!url.is_postgres()).then(|| Arc::new(Mutex::new(())));
         if let Some(writer) = &sqlite_writer {

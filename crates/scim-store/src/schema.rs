@@ -95,6 +95,7 @@ diesel::table! {
         next_column -> BigInt,
         document -> Text,
         column_names -> Text,
+        layout -> BigInt,
     }
 }
 

@@ -74,6 +74,11 @@ impl Sql {
         self
     }
 
+    /// Whether statements holding this fragment are prepared afresh each time.
+    pub(crate) fn is_uncached(&self) -> bool {
+        self.uncached
+    }
+
     /// The SQL text with `?` for each value: what tells statements apart in the cache.
     fn shape(&self) -> String {
         self.parts
@@ -148,6 +153,53 @@ pub struct Renderer<'a> {
 
 /// A table, one of its columns, and a value to find in it.
 pub type Substring = (&'static str, &'static str, String);
+
+/// What a filter asks of an extension attribute: a comparison, or (`None`) presence.
+type ExtTest<'v> = Option<(CompareOp, &'v Operand)>;
+
+/// A page of resources matching an extension attribute, read through its index
+/// (`Renderer::ext_page`): the condition selecting the page's resources, and the count.
+#[derive(Debug)]
+pub struct ExtPage {
+    /// Selects the page's resources; they still need the default order.
+    pub page: Sql,
+    /// Counts all the matching resources.
+    pub count: Count,
+}
+
+/// A whole statement that selects one count.
+#[derive(Debug, Clone)]
+pub struct Count(Sql);
+
+impl diesel::query_builder::Query for Count {
+    type SqlType = sql_types::BigInt;
+}
+
+impl QueryId for Count {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl diesel::RunQueryDsl<AnyConnection> for Count {}
+
+impl QueryFragment<Db> for Count {
+    fn walk_ast<'b>(&'b self, out: AstPass<'_, 'b, Db>) -> diesel::QueryResult<()> {
+        self.0.walk_ast(out)
+    }
+}
+
+/// The LIMIT written into a page's SQL for `limit` rows: rounded up to a power of two, so that a
+/// client choosing every count from 1 to 1,000 makes at most eleven statements of a query (the
+/// caller drops the extra rows). A literal, not a bound parameter: SQLite reads a bound LIMIT's
+/// value when it plans, and so prepares the statement again each time one is bound.
+pub(crate) fn limit_literal(limit: i64) -> i64 {
+    let limit = limit.max(1);
+    u64::try_from(limit)
+        .ok()
+        .and_then(u64::checked_next_power_of_two)
+        .and_then(|p| i64::try_from(p).ok())
+        .unwrap_or(limit)
+}
 
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
 fn escape_like(s: &str) -> String {
@@ -397,10 +449,7 @@ impl Renderer<'_> {
                     sql.push(")");
                 }
             },
-            Field::Ext(e) => {
-                let column = self.ext_subquery(sql, e)?;
-                sql.push(&format!("{column} IS NOT NULL)"));
-            }
+            Field::Ext(e) => self.ext_subquery(sql, e, None)?,
             Field::Json(_) | Field::Element(_) => {
                 let x = self.json_text(field, elem)?;
                 sql.push(&format!("{x} IS NOT NULL AND {x} <> ''"));
@@ -409,17 +458,82 @@ impl Renderer<'_> {
         Ok(())
     }
 
-    /// Opens `id IN (SELECT id FROM ext_table WHERE tenant_id = ? AND ` for a tenant extension
-    /// attribute; returns its column. The (tenant, column) index serves the condition.
-    fn ext_subquery<'e>(&self, sql: &mut Sql, e: &'e ExtField) -> Result<&'e str, Error> {
+    /// `id IN (SELECT id FROM ext_table WHERE ...)` for a test of a tenant extension attribute
+    /// (`ext_where`).
+    fn ext_subquery(&self, sql: &mut Sql, e: &ExtField, test: ExtTest<'_>) -> Result<(), Error> {
         let t = self.table();
         let table = name(&e.table)?;
-        sql.push(&format!(
-            "{t}.id IN (SELECT id FROM {table} WHERE tenant_id = "
+        sql.push(&format!("{t}.id IN (SELECT id FROM {table} WHERE "));
+        self.ext_where(sql, e, test)?;
+        sql.push(")");
+        Ok(())
+    }
+
+    /// `tenant_id = ? AND ` the test of an extension attribute's column: a comparison, or with
+    /// `None` presence. The (tenant, column) index serves it.
+    fn ext_where(&self, sql: &mut Sql, e: &ExtField, test: ExtTest<'_>) -> Result<(), Error> {
+        let column = name(&e.column)?;
+        sql.push("tenant_id = ")
+            .bind(Part::Str(self.tenant.to_owned()))
+            .push(" AND ");
+        match test {
+            None => {
+                sql.push(&format!("{column} IS NOT NULL"));
+            }
+            // A timestamptz column compares with a timestamptz, not with text.
+            Some((op, Operand::Str(s)))
+                if e.kind == AttrType::DateTime && self.dialect == Dialect::Postgres =>
+            {
+                sql.push(&format!("{column} {} CAST(", symbol(op)))
+                    .bind(Part::Str(s.clone()))
+                    .push(" AS timestamptz)");
+            }
+            Some((op, value)) => self.operator(sql, column, op, value),
+        }
+        Ok(())
+    }
+
+    /// For a filter that is one comparison or presence test of an attribute of an ordered
+    /// extension table (`ExtField::ordered`): the page in the default order, `limit` rows from
+    /// `offset`, and the count, read from the attribute's index, whose entries for a value are
+    /// in that order. The page is the resources whose ids are that range of entries, so only
+    /// the page's resources are read, where the plain filter reads every matching resource to
+    /// sort them; the count reads the index alone. `None` for any other filter. `uncached` as
+    /// the plain filter's (`filter`, `draw_on`).
+    pub fn ext_page(
+        &self,
+        expr: &Expr,
+        (limit, offset): (i64, i64),
+        uncached: bool,
+    ) -> Result<Option<ExtPage>, Error> {
+        let (e, test) = match expr {
+            Expr::Compare(Field::Ext(e), op, value) => (e, Some((*op, value))),
+            Expr::Present(Field::Ext(e)) => (e, None),
+            _ => return Ok(None),
+        };
+        if !e.ordered {
+            return Ok(None);
+        }
+        let t = self.table();
+        let table = name(&e.table)?;
+        let mut page = Sql::default();
+        page.push(&format!("{t}.id IN (SELECT id FROM {table} WHERE "));
+        self.ext_where(&mut page, e, test)?;
+        page.push(&format!(
+            " ORDER BY created, id LIMIT {} OFFSET ",
+            limit_literal(limit)
         ))
-        .bind(Part::Str(self.tenant.to_owned()))
-        .push(" AND ");
-        name(&e.column)
+        .bind(Part::Int(offset))
+        .push(")");
+        let mut count = Sql::default();
+        count.push(&format!("SELECT COUNT(*) FROM {table} WHERE "));
+        self.ext_where(&mut count, e, test)?;
+        page.uncached = uncached;
+        count.uncached = uncached;
+        Ok(Some(ExtPage {
+            page,
+            count: Count(count),
+        }))
     }
 
     /// Opens `id IN (SELECT ... FROM side table WHERE tenant_id = ?` for the multi-valued values
@@ -512,20 +626,7 @@ impl Renderer<'_> {
                 };
                 (col, kind)
             }
-            Field::Ext(e) => {
-                let column = self.ext_subquery(sql, e)?;
-                match (e.kind, value) {
-                    // A timestamptz column compares with a timestamptz, not with text.
-                    (AttrType::DateTime, Operand::Str(s)) if self.dialect == Dialect::Postgres => {
-                        sql.push(&format!("{column} {} CAST(", symbol(op)))
-                            .bind(Part::Str(s.clone()))
-                            .push(" AS timestamptz)");
-                    }
-                    _ => self.operator(sql, column, op, value),
-                }
-                sql.push(")");
-                return Ok(());
-            }
+            Field::Ext(e) => return self.ext_subquery(sql, e, Some((op, value))),
             Field::Json(j) => (self.json_text(field, elem)?, j.kind),
             Field::Element(e) => (self.json_text(field, elem)?, e.kind),
         };
@@ -754,6 +855,57 @@ pub(crate) fn pg_path(ext: Option<&str>, attr: &str, sub: Option<&str>) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bare_test_of_an_ordered_extension_attribute_pages_through_its_index() {
+        let field = |ordered: bool| {
+            Field::Ext(ExtField {
+                table: "ext_ab".into(),
+                column: "c1".into(),
+                kind: AttrType::String,
+                case_exact: false,
+                multi_valued: false,
+                ordered,
+            })
+        };
+        let eq = |ordered| Expr::Compare(field(ordered), CompareOp::Eq, Operand::Str("x".into()));
+        let renderer = Renderer {
+            dialect: Dialect::Sqlite,
+            kind: ResourceKind::User,
+            tenant: "t",
+            rare: &HashMap::new(),
+        };
+        let x = renderer
+            .ext_page(&eq(true), (10, 30), false)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            x.page.shape(),
+            "users.id IN (SELECT id FROM ext_ab WHERE tenant_id = ? AND c1 = ? \
+             ORDER BY created, id LIMIT 16 OFFSET ?)"
+        );
+        assert!(matches!(x.page.parts.last(), Some(Part::Text(_))));
+        assert!(x.page.parts.iter().any(|p| matches!(p, Part::Int(30))));
+        assert_eq!(
+            x.count.0.shape(),
+            "SELECT COUNT(*) FROM ext_ab WHERE tenant_id = ? AND c1 = ?"
+        );
+        let pr = Expr::Present(field(true));
+        let x = renderer.ext_page(&pr, (1, 0), true).unwrap().unwrap();
+        assert_eq!(
+            x.count.0.shape(),
+            "SELECT COUNT(*) FROM ext_ab WHERE tenant_id = ? AND c1 IS NOT NULL"
+        );
+        assert!(x.page.uncached && x.count.0.uncached);
+        // A table without `created`, or anything but the bare test: the plain filter.
+        for other in [
+            eq(false),
+            Expr::Not(Box::new(eq(true))),
+            Expr::And(vec![eq(true), pr.clone()]),
+        ] {
+            assert!(renderer.ext_page(&other, (10, 0), false).unwrap().is_none());
+        }
+    }
 
     #[test]
     fn only_filters_pinning_one_row_stay_prepared_on_postgres() {

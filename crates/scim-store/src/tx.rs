@@ -10,7 +10,7 @@ use diesel::sql_types::Text;
 use scim_core::Error;
 use scim_core::query::{Column, Expr, Field, Operand, StoreQuery};
 use scim_core::render::timestamp;
-use scim_core::resource::{ExtensionRow, GroupRef, Member, MemberRef, Record, WriteRecord};
+use scim_core::resource::{GroupRef, Member, MemberRef, Record, WriteRecord};
 use scim_core::schema::ResourceKind;
 use scim_core::store::{AuditEvent, Page, Tx};
 use scim_filter_parser::CompareOp;
@@ -21,7 +21,7 @@ use crate::error::{db, unique};
 use crate::extensions;
 use crate::prepared::Prepared;
 use crate::schema::{audit_events, created_counts, group_members, groups, user_emails, users};
-use crate::sql_filter::{Dialect, Part, Renderer, Sql};
+use crate::sql_filter::{Dialect, Part, Renderer, Sql, limit_literal};
 use crate::trigrams::Samples;
 
 /// Rows per multi-row INSERT and ids per `IN` list, well below SQLite's bound-parameter limit.
@@ -159,12 +159,9 @@ pub(crate) fn unique_row<T>(rows: Vec<T>) -> Option<T> {
     rows.into_iter().next()
 }
 
-/// A query with its page bounds written into the SQL. The count is a literal, not a bound
-/// parameter: SQLite reads a bound LIMIT's value when it plans, and so prepares the statement
-/// again each time one is bound, which made every list request parse its SQL twice. The
-/// literal is the count rounded up to a power of two (the caller drops the extra rows), so a
-/// client choosing every count from 1 to 1,000 still makes at most eleven statements of each
-/// query; the offset, which varies freely, stays bound.
+/// A query with its page bounds written into the SQL: the count as a literal (`limit_literal`;
+/// a bound one made every list request parse its SQL twice on SQLite), the offset, which varies
+/// freely, bound.
 struct Bounded<Q> {
     query: Q,
     limit: i64,
@@ -191,13 +188,7 @@ where
         mut out: diesel::query_builder::AstPass<'_, 'b, crate::sql_filter::Db>,
     ) -> QueryResult<()> {
         self.query.walk_ast(out.reborrow())?;
-        let limit = self.limit.max(1);
-        let rounded = u64::try_from(limit)
-            .ok()
-            .and_then(u64::checked_next_power_of_two)
-            .and_then(|p| i64::try_from(p).ok())
-            .unwrap_or(limit);
-        out.push_sql(&format!(" LIMIT {rounded}"));
+        out.push_sql(&format!(" LIMIT {}", limit_literal(self.limit)));
         if self.offset > 0 {
             out.push_sql(" OFFSET ");
             out.push_bind_param::<diesel::sql_types::BigInt, i64>(&self.offset)?;
@@ -912,9 +903,20 @@ impl<'a> DieselTx<'a> {
             .collect();
         self.insert_emails(&emails)?;
         for (kind, of_kind) in [(ResourceKind::User, &users), (ResourceKind::Group, &groups)] {
-            let rows: Vec<(&str, &[ExtensionRow])> = of_kind
+            let created: Vec<String> = of_kind
                 .iter()
-                .map(|w| (w.record.id.as_str(), w.index.extensions.as_slice()))
+                .map(|w| timestamp(&w.record.created))
+                .collect();
+            let rows: Vec<extensions::NewRows<'_>> = of_kind
+                .iter()
+                .zip(&created)
+                .map(|(w, c)| {
+                    (
+                        w.record.id.as_str(),
+                        c.as_str(),
+                        w.index.extensions.as_slice(),
+                    )
+                })
                 .collect();
             extensions::insert_new(self.conn, &tenant, kind, &rows)?;
         }
@@ -1057,8 +1059,7 @@ impl Tx for DieselTx<'_> {
                 self.conn,
                 &self.tenant,
                 w.record.kind,
-                id,
-                &w.index.extensions,
+                (id, &timestamp(&w.record.created), &w.index.extensions),
             )
         } else {
             Err(Error::PreconditionFailed(format!(
@@ -1173,6 +1174,14 @@ impl Tx for DieselTx<'_> {
         if let (Some(expr), Some(sql)) = (&q.filter, &mut filter) {
             renderer.draw_on(&self.plans.prepared, expr, sql, order.as_ref());
         }
+        // A page in the default order of the resources holding an extension value, read
+        // through the attribute's index; its offset is within that read.
+        let ext = match (&q.filter, &filter, &order, &after) {
+            (Some(expr), Some(sql), None, None) => {
+                renderer.ext_page(expr, (limit, offset), sql.is_uncached())?
+            }
+            _ => None,
+        };
         // A deep page of the whole tenant in the default order starts in a known second, or past
         // the end. Counts this transaction has not written yet would mislead the descent, so
         // such a transaction skips the whole offset.
@@ -1188,6 +1197,7 @@ impl Tx for DieselTx<'_> {
             Start::Offset
         };
         let skip = match &start {
+            _ if ext.is_some() => 0,
             Start::Second(_, skip) => *skip,
             Start::Offset | Start::PastEnd => offset,
         };
@@ -1195,21 +1205,22 @@ impl Tx for DieselTx<'_> {
         // The same statements for both tables; only the table and its columns differ.
         macro_rules! page {
             ($table:ident, $columns:expr) => {{
-                let base = || {
+                let base = |filter: Option<&Sql>| {
                     let mut query = $table::table
                         .filter($table::tenant_id.eq(tenant))
                         .into_boxed();
-                    if let Some(f) = &filter {
+                    if let Some(f) = filter {
                         query = query.filter(f.clone());
                     }
                     query
                 };
-                let page = || match (&after, &start) {
-                    (Some(a), _) => base().filter(a.clone()),
-                    (None, Start::Second(second, _)) => {
-                        base().filter($table::created.ge(second.clone()))
+                let page = || match (&after, &start, &ext) {
+                    (Some(a), _, _) => base(filter.as_ref()).filter(a.clone()),
+                    (None, _, Some(x)) => base(Some(&x.page)),
+                    (None, Start::Second(second, _), None) => {
+                        base(filter.as_ref()).filter($table::created.ge(second.clone()))
                     }
-                    (None, _) => base(),
+                    (None, _, None) => base(filter.as_ref()),
                 };
                 // How far the page reaches: its rows, or on a deep page its ids (a row deleted
                 // between the two reads must not make the page look like the last one).
@@ -1272,8 +1283,13 @@ impl Tx for DieselTx<'_> {
                     offset + read
                 } else if filter.is_none() {
                     self.tenant_count(kind)?
+                } else if let Some(x) = &ext {
+                    x.count.clone().get_result(self.conn).map_err(db)?
                 } else {
-                    base().count().get_result(self.conn).map_err(db)?
+                    base(filter.as_ref())
+                        .count()
+                        .get_result(self.conn)
+                        .map_err(db)?
                 };
                 (total, rows)
             }};

@@ -65,6 +65,9 @@ pub struct Schema {
     /// For a tenant-defined extension, the store's table holding its attributes' columns
     /// (each attribute names its column); `None` for the built-in schemas.
     pub table: Option<String>,
+    /// Whether that table holds each resource's `meta.created` and its indexes order by it, so
+    /// that a page in the default order is read from an attribute's index alone.
+    pub ordered: bool,
 }
 
 #[derive(Deserialize)]
@@ -85,6 +88,7 @@ impl Schema {
             attributes: doc.attributes,
             document,
             table: None,
+            ordered: false,
         })
     }
 
@@ -118,6 +122,7 @@ fn builtin(text: &str) -> Schema {
             attributes: Vec::new(),
             document: Value::Null,
             table: None,
+            ordered: false,
         })
 }
 

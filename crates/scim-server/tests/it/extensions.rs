@@ -23,6 +23,8 @@ backends!(
     edge_values_urn_case_and_paging,
     removing_an_attribute_while_writers_set_it_leaves_no_orphan,
     multi_valued_attributes_match_on_any_value,
+    extension_filters_page_in_creation_order,
+    tables_made_before_created_was_kept_are_upgraded_at_start,
 );
 
 const ACME: &str = "urn:example:acme:2.0:User";
@@ -1026,4 +1028,219 @@ fn multi_valued_attributes_match_on_any_value(backend: Backend) {
     );
     assert_eq!(r.status, 201, "{}", r.text);
     assert!(names(&s, &f("@levels pr"), "").is_empty());
+}
+
+/// The total and the userNames of one page of a filter in the default order.
+fn page(s: &Server, filter: &str, start: u32, count: u32) -> (u64, Vec<String>) {
+    let r = s.get(&format!(
+        "/Users?filter={}&attributes=userName&startIndex={start}&count={count}",
+        urlencode(filter)
+    ));
+    assert_eq!(r.status, 200, "{filter}: {}", r.text);
+    let names = r.body["Resources"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|u| u["userName"].as_str().unwrap().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    (r.body["totalResults"].as_u64().unwrap(), names)
+}
+
+/// Every page of `filter` (read through the attribute's index when it is a bare test) equals
+/// the page of the same filter and-ed with a condition on the users' own table, which the
+/// store reads the plain way: every matching user, sorted.
+fn assert_pages_match_the_plain_filter(s: &Server, filters: &[&str]) {
+    for filter in filters {
+        let full = filter.replace('@', &format!("{ACME}:"));
+        let plain = format!("({full}) and userName pr");
+        for (start, count) in [(1, 3), (4, 3), (7, 3), (2, 5), (1, 100), (30, 5), (1, 0)] {
+            assert_eq!(
+                page(s, &full, start, count),
+                page(s, &plain, start, count),
+                "{full} from {start}, {count}"
+            );
+        }
+    }
+}
+
+/// A bare test of an extension attribute, in the default order, is read through the
+/// attribute's index (which holds each user's `meta.created`): pages in creation order and
+/// totals, after creates, values set later by PATCH (a new extension row, or a changed one),
+/// and a delete, the same as the plain filter gives.
+fn extension_filters_page_in_creation_order(backend: Backend) {
+    let s = Server::start(backend);
+    declare_acme(&s);
+    let mut ids = Vec::new();
+    for i in 0..24 {
+        let name = format!("u{i:02}");
+        let id = match i % 4 {
+            0 => create(&s, &name, json!({"costCenter": "A", "badge": i})),
+            1 => create(&s, &name, json!({"costCenter": "b"})),
+            2 => create(&s, &name, json!({"badge": i})),
+            _ => s.create_user(&name)["id"].as_str().unwrap().to_owned(),
+        };
+        ids.push(id);
+    }
+    let set = |i: usize, value: &str| {
+        let r = s
+            .req("PATCH", &format!("/Users/{}", ids[i]))
+            .json(&json!({"schemas": [PATCH], "Operations": [
+                {"op": "add", "path": format!("{ACME}:costCenter"), "value": value}]}));
+        assert_eq!(r.status, 200, "{}", r.text);
+    };
+    set(3, "a");
+    set(1, "A");
+    set(6, "a");
+    assert_eq!(s.delete(&format!("/Users/{}", ids[4])).status, 204);
+    let eq_a = format!("{ACME}:costCenter eq \"a\"");
+    assert_eq!(
+        page(&s, &eq_a, 1, 3),
+        (8, vec!["u00".into(), "u01".into(), "u03".into()])
+    );
+    assert_eq!(
+        page(&s, &eq_a, 4, 3),
+        (8, vec!["u06".into(), "u08".into(), "u12".into()])
+    );
+    assert_eq!(page(&s, &eq_a, 7, 3), (8, vec!["u16".into(), "u20".into()]));
+    assert_eq!(page(&s, &eq_a, 9, 3), (8, vec![]));
+    assert_eq!(page(&s, &eq_a, 1, 0), (8, vec![]));
+    assert_pages_match_the_plain_filter(
+        &s,
+        &[
+            "@costCenter eq \"a\"",
+            "@costCenter pr",
+            "@costCenter gt \"a\"",
+            "@costCenter ne \"a\"",
+            "@costCenter sw \"B\"",
+            "@badge ge 0",
+            "@badge pr",
+            "@rate pr",
+        ],
+    );
+}
+
+#[derive(diesel::QueryableByName)]
+struct Scalar {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    value: String,
+}
+
+fn scalar(url: &str, sql: &str) -> String {
+    use diesel::RunQueryDsl;
+    let mut conn = scim_store::DbUrl::parse(url).unwrap().connect().unwrap();
+    diesel::sql_query(sql)
+        .get_result::<Scalar>(&mut conn)
+        .unwrap()
+        .value
+}
+
+fn execute(url: &str, sql: &str) {
+    use diesel::connection::SimpleConnection;
+    let mut conn = scim_store::DbUrl::parse(url).unwrap().connect().unwrap();
+    conn.batch_execute(sql).unwrap();
+}
+
+/// An extension table made before its rows held `meta.created` (as a server process of an
+/// earlier release made them, and may still while a release rolls out) is read and written
+/// the plain way, and the next server process to start brings it to the new layout: `created`
+/// copied from the users, the trigger that fills it for rows written without it, the index
+/// ordered by it. Pages come out the same throughout.
+fn tables_made_before_created_was_kept_are_upgraded_at_start(backend: Backend) {
+    let s = Server::start(backend);
+    let r = declare(
+        &s,
+        "User",
+        ACME,
+        json!([
+            {"name": "costCenter", "type": "string"},
+            {"name": "badge", "type": "integer", "uniqueness": "server"}
+        ]),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    for i in 0..6 {
+        create(&s, &format!("u{i}"), json!({"costCenter": "a", "badge": i}));
+    }
+    let url = s.db.url.clone();
+    let table = scalar(&url, "SELECT table_name AS value FROM extensions");
+    let columns: Value = serde_json::from_str(&scalar(
+        &url,
+        "SELECT column_names AS value FROM extensions",
+    ))
+    .unwrap();
+    let cc = columns["costCenter"].as_str().unwrap().to_owned();
+    let drop_trigger = match backend {
+        Backend::Sqlite => format!("DROP TRIGGER {table}_created"),
+        Backend::Postgres => format!("DROP TRIGGER {table}_created ON {table}"),
+    };
+    execute(
+        &url,
+        &format!(
+            "{drop_trigger}; DROP INDEX {table}_{cc}; ALTER TABLE {table} DROP COLUMN created; \
+             CREATE INDEX {table}_{cc} ON {table} (tenant_id, {cc}); \
+             UPDATE extensions SET layout = 1; \
+             UPDATE tenants SET catalog_version = catalog_version + 1"
+        ),
+    );
+    // The running server reads the catalog anew, and uses the old table as it is.
+    create(&s, "u6", json!({"costCenter": "A", "badge": 6}));
+    create(&s, "u7", json!({"costCenter": "b"}));
+    let eq_a = format!("{ACME}:costCenter eq \"a\"");
+    let first = |s: &Server| page(s, &eq_a, 1, 3);
+    assert_eq!(first(&s), (7, vec!["u0".into(), "u1".into(), "u2".into()]));
+    assert_pages_match_the_plain_filter(&s, &["@costCenter eq \"a\"", "@costCenter pr"]);
+
+    // A new process upgrades the table as it starts.
+    let other = Process::spawn(&s);
+    assert_eq!(
+        scalar(&url, "SELECT CAST(layout AS TEXT) AS value FROM extensions"),
+        "2"
+    );
+    let copied = format!(
+        "SELECT CAST(COUNT(*) AS TEXT) AS value FROM {table} e JOIN users u \
+         ON u.tenant_id = e.tenant_id AND u.id = e.id WHERE u.created = e.created"
+    );
+    assert_eq!(scalar(&url, &copied), "8");
+    let index = match backend {
+        Backend::Sqlite => {
+            format!("SELECT sql AS value FROM sqlite_master WHERE name = '{table}_{cc}'")
+        }
+        Backend::Postgres => format!(
+            "SELECT indexdef AS value FROM pg_indexes WHERE schemaname = current_schema() \
+             AND indexname = '{table}_{cc}'"
+        ),
+    };
+    assert!(
+        scalar(&url, &index).ends_with(&format!("(tenant_id, {cc}, created, id)")),
+        "{}",
+        scalar(&url, &index)
+    );
+    // A row written without `created`, as a process of the earlier release writes it.
+    let plain = s.create_user("u8")["id"].as_str().unwrap().to_owned();
+    execute(
+        &url,
+        &format!(
+            "INSERT INTO {table} (tenant_id, id, {cc}) \
+             SELECT tenant_id, id, 'a' FROM users WHERE id = '{plain}'"
+        ),
+    );
+    assert_eq!(scalar(&url, &copied), "9");
+    // Both processes page through the index now, in creation order.
+    let last = |page: (u64, Vec<String>)| page.1.last().cloned();
+    assert_eq!(last(page(&s, &eq_a, 7, 3)), Some("u8".into()));
+    let r = other.request(
+        "GET",
+        &format!(
+            "/Users?filter={}&attributes=userName&startIndex=7&count=3",
+            urlencode(&eq_a)
+        ),
+        &[],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["totalResults"], 8, "{}", r.text);
+    assert_eq!(r.body["Resources"][1]["userName"], "u8", "{}", r.text);
+    assert_eq!(first(&s), (8, vec!["u0".into(), "u1".into(), "u2".into()]));
+    assert_pages_match_the_plain_filter(&s, &["@costCenter eq \"a\"", "@costCenter pr"]);
 }
