@@ -6,7 +6,7 @@
 use scim_filter_parser::{AttrPath, CompValue, CompareOp, Filter};
 
 use crate::error::{Error, Result};
-use crate::schema::{AttrType, Attribute, Registry, ResourceKind};
+use crate::schema::{AttrType, Attribute, Registry, ResourceKind, Uniqueness};
 
 /// Columns a store keeps indexed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +77,8 @@ pub struct ExtField {
     /// when it holds for one of them.
     pub multi_valued: bool,
     /// Whether `table` holds each resource's `meta.created` and its index on `column` orders
-    /// by it (`Schema::ordered`; never for a multi-valued attribute's own table).
+    /// by it (`Schema::ordered`): never for a multi-valued attribute's own table, nor for a
+    /// unique attribute, whose index holds its value alone (and finds one resource).
     pub ordered: bool,
 }
 
@@ -618,7 +619,9 @@ impl<'r> Resolver<'r> {
                 kind: attr.kind,
                 case_exact: attr.case_exact,
                 multi_valued: attr.multi_valued,
-                ordered: ext.is_some_and(|e| e.ordered) && !attr.multi_valued,
+                ordered: ext.is_some_and(|e| e.ordered)
+                    && !attr.multi_valued
+                    && attr.uniqueness != Uniqueness::Server,
             }));
         }
         let ext_id = ext.map(|e| e.id.clone());
