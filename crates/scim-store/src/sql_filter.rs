@@ -331,6 +331,18 @@ impl Renderer<'_> {
             }
             Expr::Any { ext, attr, filter } => {
                 let alias = if elem == Some("e1") { "e2" } else { "e1" };
+                // The email index narrows `emails[type eq "work" and value eq "x"]` to the users
+                // holding the value, and the elements decide: at a million users PostgreSQL
+                // read every user's emails for it, for 10 s.
+                let by_value = match (self.kind, ext, filter) {
+                    (ResourceKind::User, None, Some(f)) if attr == "emails" => email_value(f),
+                    _ => None,
+                };
+                if let Some((op, value)) = by_value {
+                    sql.push("(");
+                    self.compare(sql, &Field::Column(Column::Email), op, value, None)?;
+                    sql.push(" AND ");
+                }
                 sql.push("EXISTS (SELECT 1 FROM ");
                 self.elements(sql, ext.as_deref(), attr, alias)?;
                 if let Some(filter) = filter {
@@ -338,6 +350,9 @@ impl Renderer<'_> {
                     self.expr(sql, filter, Some(alias))?;
                 }
                 sql.push(")");
+                if by_value.is_some() {
+                    sql.push(")");
+                }
             }
             // Conditions on columns are written never to be NULL (nullable columns are tested
             // with IS NOT NULL first) and stay bare, so an index can serve them; JSON values
@@ -807,6 +822,19 @@ impl Renderer<'_> {
 }
 
 /// The SQL operator of a non-pattern comparison.
+/// A comparison of an email's `value` that every match of an `emails[...]` filter must meet:
+/// the filter itself, or one of the conditions it and-s. The email index holds every email's
+/// value, folded as the comparison's value is.
+fn email_value(filter: &Expr) -> Option<(CompareOp, &Operand)> {
+    match filter {
+        Expr::Compare(Field::Element(e), op, value @ Operand::Str(_)) if e.sub == "value" => {
+            Some((*op, value))
+        }
+        Expr::And(items) => items.iter().find_map(email_value),
+        _ => None,
+    }
+}
+
 fn symbol(op: CompareOp) -> &'static str {
     match op {
         CompareOp::Eq | CompareOp::Co | CompareOp::Sw | CompareOp::Ew => "=",

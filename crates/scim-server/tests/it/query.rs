@@ -188,6 +188,42 @@ fn multi_valued_and_value_filters(backend: Backend) {
         names(&s, "emails[type eq \"home\" and value co \"corp\"]"),
         Vec::<String>::new()
     );
+    // A value condition is looked up in the email index first (folded), and the elements
+    // still decide: the value must be on an element of that type.
+    for (filter, expected) in [
+        (
+            "emails[type eq \"work\" and value eq \"ALICE@corp.example\"]",
+            &["alice"][..],
+        ),
+        (
+            "emails[value eq \"alice@home.example\" and type eq \"work\"]",
+            &[],
+        ),
+        (
+            "emails[value eq \"alice@home.example\" and type eq \"home\"]",
+            &["alice"],
+        ),
+        ("emails[type eq \"work\" and value sw \"BOB@\"]", &["Bob"]),
+        (
+            "emails[type eq \"home\" and value ew \"example\"]",
+            &["alice", "carol"],
+        ),
+        (
+            "emails[type eq \"home\" and value ne \"alice@home.example\"]",
+            &["carol"],
+        ),
+        (
+            "emails[value eq \"bob@corp.example\" or type eq \"home\"]",
+            &["Bob", "alice", "carol"],
+        ),
+        ("emails[value eq \"nobody@corp.example\"]", &[]),
+        (
+            "not (emails[type eq \"work\" and value eq \"bob@corp.example\"])",
+            &["Eve", "alice", "carol", "dave_100%"],
+        ),
+    ] {
+        assert_eq!(names(&s, filter), expected, "{filter}");
+    }
     assert_eq!(
         names(
             &s,
