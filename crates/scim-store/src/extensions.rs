@@ -183,13 +183,21 @@ fn fill_created(conn: &mut AnyConnection, table: &str, parent: &str) -> Result<(
                  WHERE tenant_id = NEW.tenant_id AND id = NEW.id; END"
             ),
         ),
-        Dialect::Postgres => exec(
-            conn,
-            &format!(
-                "CREATE OR REPLACE TRIGGER {trigger} BEFORE INSERT ON {table} FOR EACH ROW \
-                 WHEN (NEW.created IS NULL) EXECUTE FUNCTION scim_extension_created('{parent}')"
-            ),
-        ),
+        // Not `CREATE OR REPLACE TRIGGER`, which PostgreSQL 13 and older lack.
+        Dialect::Postgres => {
+            exec(
+                conn,
+                &format!("DROP TRIGGER IF EXISTS {trigger} ON {table}"),
+            )?;
+            exec(
+                conn,
+                &format!(
+                    "CREATE TRIGGER {trigger} BEFORE INSERT ON {table} FOR EACH ROW \
+                     WHEN (NEW.created IS NULL) \
+                     EXECUTE FUNCTION scim_extension_created('{parent}')"
+                ),
+            )
+        }
     }
 }
 
@@ -750,6 +758,7 @@ pub fn insert_new(
         }
     }
     for ((table, columns), rows) in &by_shape {
+        // Counting `created` whether or not the table has it: a few rows fewer at most.
         let per_statement = (MAX_PARAMS / (3 + columns.len())).clamp(1, CHUNK);
         // Every row of a table has its layout.
         let ordered = rows.first().is_some_and(|(_, _, row)| row.ordered);

@@ -821,20 +821,26 @@ impl Renderer<'_> {
     }
 }
 
-/// The SQL operator of a non-pattern comparison.
 /// A comparison of an email's `value` that every match of an `emails[...]` filter must meet:
 /// the filter itself, or one of the conditions it and-s. The email index holds every email's
-/// value, folded as the comparison's value is.
+/// value folded as the comparison's value is (Rust's `to_lowercase`), while the elements are
+/// compared with the database's `lower()` (ASCII only on SQLite) and collation (byte order in
+/// the index, the database's own for the elements on PostgreSQL). So only equality and the
+/// pattern operators, which match the same bytes either way, may narrow: with `ne`, `gt` and
+/// the like the index could drop a user the elements match.
 fn email_value(filter: &Expr) -> Option<(CompareOp, &Operand)> {
     match filter {
-        Expr::Compare(Field::Element(e), op, value @ Operand::Str(_)) if e.sub == "value" => {
-            Some((*op, value))
-        }
+        Expr::Compare(
+            Field::Element(e),
+            op @ (CompareOp::Eq | CompareOp::Sw | CompareOp::Co | CompareOp::Ew),
+            value @ Operand::Str(_),
+        ) if e.sub == "value" => Some((*op, value)),
         Expr::And(items) => items.iter().find_map(email_value),
         _ => None,
     }
 }
 
+/// The SQL operator of a non-pattern comparison.
 fn symbol(op: CompareOp) -> &'static str {
     match op {
         CompareOp::Eq | CompareOp::Co | CompareOp::Sw | CompareOp::Ew => "=",
@@ -883,6 +889,79 @@ pub(crate) fn pg_path(ext: Option<&str>, attr: &str, sub: Option<&str>) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn email_value_filters_narrow_through_the_index_only_where_it_holds_every_match() {
+        let value = |op: CompareOp| {
+            Expr::Compare(
+                Field::Element(scim_core::query::ElementField {
+                    sub: "value".into(),
+                    kind: AttrType::String,
+                    case_exact: false,
+                }),
+                op,
+                Operand::Str("a@x".into()),
+            )
+        };
+        let work = Expr::Compare(
+            Field::Element(scim_core::query::ElementField {
+                sub: "type".into(),
+                kind: AttrType::String,
+                case_exact: false,
+            }),
+            CompareOp::Eq,
+            Operand::Str("work".into()),
+        );
+        let emails = |filter: Expr| Expr::Any {
+            ext: None,
+            attr: "emails".into(),
+            filter: Some(Box::new(filter)),
+        };
+        let render = |kind, expr: &Expr| {
+            Renderer {
+                dialect: Dialect::Sqlite,
+                kind,
+                tenant: "t",
+                rare: &HashMap::new(),
+            }
+            .filter(expr)
+            .unwrap()
+            .shape()
+        };
+        let narrowed = |expr: &Expr| render(ResourceKind::User, expr).contains("user_emails");
+        for op in [CompareOp::Eq, CompareOp::Sw, CompareOp::Co, CompareOp::Ew] {
+            let and = emails(Expr::And(vec![work.clone(), value(op)]));
+            assert!(narrowed(&and), "{op:?}");
+            assert!(
+                render(ResourceKind::User, &and).contains(" AND EXISTS (SELECT 1 FROM json_each(")
+            );
+        }
+        for op in [
+            CompareOp::Ne,
+            CompareOp::Gt,
+            CompareOp::Ge,
+            CompareOp::Lt,
+            CompareOp::Le,
+        ] {
+            assert!(!narrowed(&emails(value(op))), "{op:?}");
+        }
+        // Only a condition every match meets.
+        assert!(!narrowed(&emails(Expr::Or(vec![
+            work.clone(),
+            value(CompareOp::Eq)
+        ]))));
+        assert!(!narrowed(&emails(Expr::Not(Box::new(value(
+            CompareOp::Eq
+        ))))));
+        assert!(!narrowed(&Expr::Any {
+            ext: None,
+            attr: "phoneNumbers".into(),
+            filter: Some(Box::new(value(CompareOp::Eq))),
+        }));
+        assert!(
+            !render(ResourceKind::Group, &emails(value(CompareOp::Eq))).contains("user_emails")
+        );
+    }
 
     #[test]
     fn a_bare_test_of_an_ordered_extension_attribute_pages_through_its_index() {

@@ -1119,6 +1119,24 @@ fn extension_filters_page_in_creation_order(backend: Backend) {
             "@rate pr",
         ],
     );
+    // The page comes from the extension's own `created`: moved to the future there, u00 leaves
+    // the first page (the plain filter would still put it first).
+    assert_created_is_read_from_the_extension(&s, &ids[0], &eq_a);
+}
+
+/// Sets the extension row's `created` of user `id` past every other and checks that the first
+/// page of `filter` (which that user matches, first in creation order) no longer holds it.
+fn assert_created_is_read_from_the_extension(s: &Server, id: &str, filter: &str) {
+    let url = &s.db.url;
+    let table = scalar(url, "SELECT table_name AS value FROM extensions");
+    execute(
+        url,
+        &format!("UPDATE {table} SET created = '9999-12-31T00:00:00.000000Z' WHERE id = '{id}'"),
+    );
+    let (total, names) = page(s, filter, 1, 3);
+    let user = s.get(&format!("/Users/{id}")).body["userName"].clone();
+    assert!(total > 3, "{total}");
+    assert!(!names.iter().any(|n| *n == user), "{user} in {names:?}");
 }
 
 #[derive(diesel::QueryableByName)]
@@ -1251,4 +1269,14 @@ fn tables_made_before_created_was_kept_are_upgraded_at_start(backend: Backend) {
     assert_eq!(r.body["Resources"][1]["userName"], "u8", "{}", r.text);
     assert_eq!(first(&s), (8, vec!["u0".into(), "u1".into(), "u2".into()]));
     assert_pages_match_the_plain_filter(&s, &["@costCenter eq \"a\"", "@costCenter pr"]);
+    let u0 = s
+        .get(&format!(
+            "/Users?filter={}",
+            urlencode("userName eq \"u0\"")
+        ))
+        .body["Resources"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_created_is_read_from_the_extension(&s, &u0, &eq_a);
 }
