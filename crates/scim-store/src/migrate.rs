@@ -17,6 +17,15 @@ pub fn run(conn: &mut AnyConnection) -> Result<usize, Error> {
     ran.map_err(|e| Error::Migration(e.to_string()))
 }
 
+/// Reverts the latest migration (used by the tests of what it leaves behind).
+pub fn revert_last(conn: &mut AnyConnection) -> Result<(), Error> {
+    let done = match conn {
+        AnyConnection::Sqlite(c) => c.revert_last_migration(SQLITE).map(|_| ()),
+        AnyConnection::Postgres(c) => c.revert_last_migration(POSTGRES).map(|_| ()),
+    };
+    done.map_err(|e| Error::Migration(e.to_string()))
+}
+
 /// Reverts every migration (used by the up/down/up test).
 pub fn revert_all(conn: &mut AnyConnection) -> Result<(), Error> {
     let done = match conn {

@@ -204,3 +204,75 @@ fn sqlite_checkpoints_in_the_background() {
     }
     drop(store);
 }
+
+#[derive(QueryableByName)]
+struct Found {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+}
+
+fn count(conn: &mut AnyConnection, sql: &str) -> i64 {
+    diesel::sql_query(sql).get_result::<Found>(conn).unwrap().n
+}
+
+/// Migration 000009 reverted and run again over an extension table that already holds
+/// `created` (PostgreSQL's down drops the trigger function and with it every table's trigger;
+/// SQLite's leaves the triggers): the next start brings the table back to the new layout,
+/// trigger included, without adding the column twice.
+#[test]
+fn extension_tables_survive_the_created_migration_reverted_and_run_again() {
+    use scim_core::resource::{TenantId, new_id};
+    use scim_core::schema::ResourceKind;
+    use scim_core::store::{Author, Store, Tenant};
+    use scim_store::DieselStore;
+    for db in Db::all() {
+        let open = || DieselStore::open(&db.url, 2, std::time::Duration::from_secs(5)).unwrap();
+        let store = open();
+        let tenant = TenantId(new_id());
+        let now = chrono::Utc::now();
+        store
+            .create_tenant(&Tenant {
+                id: tenant.clone(),
+                name: "t".into(),
+                created: now,
+                catalog: 0,
+            })
+            .unwrap();
+        let declared = scim_core::extension::declaration(
+            "urn:example:acme:2.0:User",
+            serde_json::json!({"attributes": [{"name": "costCenter", "type": "string"}]}),
+        )
+        .unwrap();
+        let by = Author {
+            actor: "test",
+            at: now,
+        };
+        let (schema, _) = store
+            .apply_extension(&tenant, ResourceKind::User, declared, &by)
+            .unwrap();
+        let table = schema.table.unwrap();
+        drop(store);
+        let trigger = match db.url.starts_with("postgres") {
+            true => {
+                format!("SELECT COUNT(*) AS n FROM pg_trigger WHERE tgname = '{table}_created'")
+            }
+            false => format!(
+                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'trigger' \
+                 AND name = '{table}_created'"
+            ),
+        };
+        let ordered = "SELECT COUNT(*) AS n FROM extensions WHERE layout = 2";
+        let mut conn = connect(&db.url);
+        assert_eq!(count(&mut conn, &trigger), 1);
+        migrate::revert_last(&mut conn).unwrap();
+        migrate::run(&mut conn).unwrap();
+        assert_eq!(
+            count(&mut conn, ordered),
+            0,
+            "layout 1 after the migration ran again"
+        );
+        drop(open());
+        assert_eq!(count(&mut conn, ordered), 1);
+        assert_eq!(count(&mut conn, &trigger), 1);
+    }
+}
