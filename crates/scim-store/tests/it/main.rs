@@ -229,7 +229,7 @@ fn extension_tables_survive_the_created_migration_reverted_and_run_again() {
         let open = || DieselStore::open(&db.url, 2, std::time::Duration::from_secs(5)).unwrap();
         let store = open();
         let tenant = TenantId(new_id());
-        let now = chrono::Utc::now();
+        let now = scim_core::clock::Clock::now(&scim_core::clock::SystemClock);
         store
             .create_tenant(&Tenant {
                 id: tenant.clone(),
