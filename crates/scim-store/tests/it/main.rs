@@ -86,21 +86,28 @@ struct Name {
     name: String,
 }
 
-/// Table and column names and index definitions: what up/down/up must reproduce.
+/// Table and column names, index definitions, triggers and (on PostgreSQL) functions: what
+/// up/down/up must reproduce.
 fn shape(conn: &mut AnyConnection) -> Vec<String> {
     let sql = match conn {
         AnyConnection::Sqlite(_) => {
             "SELECT m.name || '.' || p.name || ':' || p.type AS name FROM sqlite_master m \
              JOIN pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT LIKE '\\_\\_%' ESCAPE '\\' \
              UNION ALL SELECT 'index ' || name || ' ' || COALESCE(sql, '') AS name FROM sqlite_master \
-             WHERE type = 'index' AND tbl_name NOT LIKE '\\_\\_%' ESCAPE '\\'"
+             WHERE type = 'index' AND tbl_name NOT LIKE '\\_\\_%' ESCAPE '\\' \
+             UNION ALL SELECT 'trigger ' || name AS name FROM sqlite_master WHERE type = 'trigger'"
         }
         AnyConnection::Postgres(_) => {
             "SELECT table_name || '.' || column_name || ':' || data_type AS name \
              FROM information_schema.columns WHERE table_schema = current_schema() \
              AND table_name NOT LIKE '\\_\\_%' \
              UNION ALL SELECT 'index ' || indexname || ' ' || indexdef AS name FROM pg_indexes \
-             WHERE schemaname = current_schema() AND tablename NOT LIKE '\\_\\_%'"
+             WHERE schemaname = current_schema() AND tablename NOT LIKE '\\_\\_%' \
+             UNION ALL SELECT 'trigger ' || t.tgname AS name FROM pg_trigger t \
+             JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = current_schema() AND NOT t.tgisinternal \
+             UNION ALL SELECT 'function ' || p.proname AS name FROM pg_proc p \
+             JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = current_schema()"
         }
     };
     let mut rows: Vec<Name> = diesel::sql_query(sql).load(conn).unwrap();
