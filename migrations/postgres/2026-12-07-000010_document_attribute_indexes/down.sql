@@ -1,0 +1,2 @@
+DROP INDEX users_department;
+DROP INDEX users_employee_number;
