@@ -292,6 +292,14 @@ impl Renderer<'_> {
         }
     }
 
+    /// Whether migration 000010 indexes this attribute of the users' documents.
+    fn indexed_in_document(&self, j: &scim_core::query::JsonField) -> bool {
+        self.kind == ResourceKind::User
+            && j.sub.is_none()
+            && j.ext.as_deref() == Some(scim_core::schema::ENTERPRISE_USER)
+            && ["employeeNumber", "department"].contains(&j.attr.as_str())
+    }
+
     fn falsy(&self) -> &'static str {
         match self.dialect {
             Dialect::Sqlite => "0",
@@ -356,14 +364,18 @@ impl Renderer<'_> {
             }
             // Conditions on columns are written never to be NULL (nullable columns are tested
             // with IS NOT NULL first) and stay bare, so an index can serve them. So are those
-            // on a document's own attribute (`x IS NOT NULL AND x = ?`), which an index on the
-            // expression serves (migration 000010). Other JSON conditions may be NULL, so they
-            // are wrapped to be false instead.
-            Expr::Compare(field @ Field::Json(_), op, value) if elem.is_none() => {
+            // on the document attributes migration 000010 indexes (`x = ? AND x IS NOT NULL`,
+            // which its partial indexes on the expression serve). Other JSON conditions may be
+            // NULL, so they are wrapped to be false instead: written bare, PostgreSQL tests
+            // `x IS NOT NULL` first and so reads the document twice a row when it scans (4.3 s
+            // instead of 2.3 s for `name.familyName eq` over a million users).
+            Expr::Compare(field @ Field::Json(j), op, value)
+                if elem.is_none() && self.indexed_in_document(j) =>
+            {
                 let x = self.json_text(field, elem)?;
-                sql.push(&format!("({x} IS NOT NULL AND "));
+                sql.push("(");
                 self.compare(sql, field, *op, value, elem)?;
-                sql.push(")");
+                sql.push(&format!(" AND {x} IS NOT NULL)"));
             }
             Expr::Present(field @ (Field::Column(_) | Field::Ext(_))) => {
                 sql.push("(");
@@ -1029,6 +1041,23 @@ mod tests {
                 };
                 assert!(served, "{url}: {plan}");
             }
+            // Filters on other attributes never walk a tenant through them (partial indexes).
+            let other = Expr::Compare(
+                Field::Json(scim_core::query::JsonField {
+                    ext: None,
+                    attr: "name".into(),
+                    sub: Some("familyName".into()),
+                    kind: AttrType::String,
+                    case_exact: false,
+                }),
+                CompareOp::Eq,
+                Operand::Str("x".into()),
+            );
+            let plan = plan(&mut conn, &other);
+            assert!(
+                !plan.contains("users_department") && !plan.contains("users_employee_number"),
+                "{url}: {plan}"
+            );
         }
         if let Some(base) = &base {
             let mut admin = crate::DbUrl::parse(base).unwrap().connect().unwrap();
