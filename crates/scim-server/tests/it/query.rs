@@ -251,6 +251,27 @@ fn extension_and_complex_attributes(backend: Backend) {
         names(&s, &format!("not ({ENTERPRISE}:employeeNumber eq \"100\")")),
         ["Bob", "Eve", "carol", "dave_100%"]
     );
+    for (filter, expected) in [
+        (format!("{dept} ne \"sales\""), &["alice", "carol"][..]),
+        (
+            format!("not ({dept} ne \"sales\")"),
+            &["Bob", "Eve", "dave_100%"],
+        ),
+        (
+            format!("not ({dept} co \"&\")"),
+            &["Bob", "Eve", "dave_100%"],
+        ),
+        (
+            format!("not ({dept} gt \"s\")"),
+            &["Eve", "alice", "carol", "dave_100%"],
+        ),
+        (
+            format!("{dept} eq \"sales\" or userName eq \"eve\""),
+            &["Bob", "Eve"],
+        ),
+    ] {
+        assert_eq!(names(&s, &filter), expected, "{filter}");
+    }
     assert_eq!(
         names(&s, &format!("{ENTERPRISE}:employeeNumber eq \"200\"")),
         ["Bob"]
