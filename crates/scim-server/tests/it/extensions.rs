@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::backends;
 use crate::cli::{cli_ok, token, with};
-use crate::harness::{Backend, GROUP, Process, Resp, Server, USER};
+use crate::harness::{Backend, GROUP, Process, Resp, Server, USER, admin};
 
 backends!(
     a_declared_extension_is_visible_to_its_tenant_only,
@@ -1122,6 +1122,11 @@ fn extension_filters_page_in_creation_order(backend: Backend) {
     // The page comes from the extension's own `created`: moved to the future there, u00 leaves
     // the first page (the plain filter would still put it first).
     assert_created_is_read_from_the_extension(&s, &ids[0], &eq_a);
+    // A unique attribute keeps the plain filter, ordered by the users' own `created`.
+    assert_eq!(
+        page(&s, &format!("{ACME}:badge ge 0"), 1, 2),
+        (11, vec!["u00".into(), "u02".into()])
+    );
 }
 
 /// Sets the extension row's `created` of user `id` past every other and checks that the first
@@ -1129,7 +1134,7 @@ fn extension_filters_page_in_creation_order(backend: Backend) {
 fn assert_created_is_read_from_the_extension(s: &Server, id: &str, filter: &str) {
     let url = &s.db.url;
     let table = scalar(url, "SELECT table_name AS value FROM extensions");
-    execute(
+    admin(
         url,
         &format!("UPDATE {table} SET created = '9999-12-31T00:00:00.000000Z' WHERE id = '{id}'"),
     );
@@ -1152,12 +1157,6 @@ fn scalar(url: &str, sql: &str) -> String {
         .get_result::<Scalar>(&mut conn)
         .unwrap()
         .value
-}
-
-fn execute(url: &str, sql: &str) {
-    use diesel::connection::SimpleConnection;
-    let mut conn = scim_store::DbUrl::parse(url).unwrap().connect().unwrap();
-    conn.batch_execute(sql).unwrap();
 }
 
 /// An extension table made before its rows held `meta.created` (as a server process of an
@@ -1192,7 +1191,7 @@ fn tables_made_before_created_was_kept_are_upgraded_at_start(backend: Backend) {
         Backend::Sqlite => format!("DROP TRIGGER {table}_created"),
         Backend::Postgres => format!("DROP TRIGGER {table}_created ON {table}"),
     };
-    execute(
+    admin(
         &url,
         &format!(
             "{drop_trigger}; DROP INDEX {table}_{cc}; ALTER TABLE {table} DROP COLUMN created; \
@@ -1244,7 +1243,7 @@ fn tables_made_before_created_was_kept_are_upgraded_at_start(backend: Backend) {
     }
     // A row written without `created`, as a process of the earlier release writes it.
     let plain = s.create_user("u8")["id"].as_str().unwrap().to_owned();
-    execute(
+    admin(
         &url,
         &format!(
             "INSERT INTO {table} (tenant_id, id, {cc}) \

@@ -104,7 +104,8 @@ impl Drop for Database {
     }
 }
 
-fn admin(url: &str, sql: &str) {
+/// Runs `sql` (statements separated by `;`) on the database at `url`.
+pub fn admin(url: &str, sql: &str) {
     let mut conn = scim_store::DbUrl::parse(url).unwrap().connect().unwrap();
     conn.batch_execute(sql).unwrap();
 }
