@@ -273,8 +273,10 @@ impl<'r> Ctx<'_, 'r> {
 
     fn resolve_attr(&self, ext: Option<&'r Schema>, path: &AttrPath) -> Result<Target<'r>> {
         let schema = ext.unwrap_or_else(|| self.registry.core(self.kind));
-        let attr = if ext.is_none() && path.name.eq_ignore_ascii_case("externalId") {
-            external_id()
+        let external_id = crate::schema::common("externalId")
+            .filter(|_| ext.is_none() && path.name.eq_ignore_ascii_case("externalId"));
+        let attr = if let Some(attr) = external_id {
+            attr
         } else if ext.is_none()
             && ["id", "meta", "schemas"]
                 .iter()
@@ -411,26 +413,6 @@ fn member_ids(filter: &Filter) -> Option<Vec<String>> {
 fn sub_attr<'r>(attr: &'r Attribute, name: &str) -> Result<&'r Attribute> {
     attr.sub(name)
         .ok_or_else(|| Error::InvalidPath(format!("'{}' has no sub-attribute '{name}'", attr.name)))
-}
-
-/// `externalId` is a common attribute (RFC 7643 §3.1) outside every schema.
-fn external_id() -> &'static Attribute {
-    static ATTR: std::sync::OnceLock<Attribute> = std::sync::OnceLock::new();
-    ATTR.get_or_init(|| Attribute {
-        name: "externalId".into(),
-        kind: AttrType::String,
-        multi_valued: false,
-        description: String::new(),
-        required: false,
-        case_exact: true,
-        mutability: Mutability::ReadWrite,
-        returned: crate::schema::Returned::Default,
-        uniqueness: crate::schema::Uniqueness::None,
-        canonical_values: Vec::new(),
-        reference_types: Vec::new(),
-        sub_attributes: Vec::new(),
-        column: None,
-    })
 }
 
 fn truthy(v: Option<&Value>) -> bool {

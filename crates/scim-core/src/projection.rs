@@ -79,8 +79,7 @@ impl Projection {
                 }
                 continue;
             }
-            let common = common_attribute(&key);
-            let attr = common.as_ref().or_else(|| core.attribute(&key));
+            let attr = crate::schema::common(&key).or_else(|| core.attribute(&key));
             let Some(attr) = attr else { continue };
             let site = Site {
                 schema: &core.id,
@@ -124,20 +123,6 @@ enum Decision {
     Subs(Vec<String>),
     /// Keep all but these sub-attributes.
     Without(Vec<String>),
-}
-
-/// `externalId` and `meta` are common attributes (RFC 7643 §3.1) outside every schema.
-fn common_attribute(key: &str) -> Option<Attribute> {
-    let (name, returned) = match key {
-        "externalId" => ("externalId", Returned::Default),
-        "meta" => ("meta", Returned::Default),
-        _ => return None,
-    };
-    serde_json::from_value(serde_json::json!({
-        "name": name, "type": "string", "multiValued": false, "required": false,
-        "mutability": "readOnly", "returned": returned,
-    }))
-    .ok()
 }
 
 fn selectors(registry: &Registry, list: Option<&str>) -> Result<Vec<Selector>> {

@@ -116,3 +116,36 @@ impl Attribute {
             .find(|a| a.name.eq_ignore_ascii_case(name))
     }
 }
+
+/// `externalId` or `meta`, the common attributes outside every schema (RFC 7643 §3.1), by
+/// their exact name as resources hold them. Made once: projection asks for them on every
+/// rendered resource.
+pub fn common(name: &str) -> Option<&'static Attribute> {
+    static COMMON: std::sync::OnceLock<[Attribute; 2]> = std::sync::OnceLock::new();
+    let [external_id, meta] = COMMON.get_or_init(|| {
+        let attribute = |name: &str, kind, case_exact, mutability| Attribute {
+            name: name.into(),
+            kind,
+            multi_valued: false,
+            description: String::new(),
+            required: false,
+            case_exact,
+            mutability,
+            returned: Returned::Default,
+            uniqueness: Uniqueness::None,
+            canonical_values: Vec::new(),
+            reference_types: Vec::new(),
+            sub_attributes: Vec::new(),
+            column: None,
+        };
+        [
+            attribute("externalId", AttrType::String, true, Mutability::ReadWrite),
+            attribute("meta", AttrType::Complex, false, Mutability::ReadOnly),
+        ]
+    });
+    match name {
+        "externalId" => Some(external_id),
+        "meta" => Some(meta),
+        _ => None,
+    }
+}

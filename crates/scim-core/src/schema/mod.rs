@@ -4,5 +4,5 @@
 mod attribute;
 mod registry;
 
-pub use attribute::{AttrType, Attribute, Mutability, Returned, Uniqueness};
+pub use attribute::{AttrType, Attribute, Mutability, Returned, Uniqueness, common};
 pub use registry::{ENTERPRISE_USER, GROUP, Registry, ResourceKind, Schema, USER};
