@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use serde_json::{Value, json};
 
 use crate::clock::Clock;
-use crate::discovery::LIST_RESPONSE;
+use crate::discovery::list_response;
 use crate::error::{Error, Result};
 use crate::etag;
 use crate::limits::Limits;
@@ -454,13 +454,11 @@ impl<S: Store> Service<'_, S> {
         self.store.read(self.tenant, |tx| {
             let page = tx.list(kind, &query)?;
             let resources = self.page(tx, &page.records, &proj)?;
-            Ok(json!({
-                "schemas": [LIST_RESPONSE],
-                "totalResults": page.total,
-                "itemsPerPage": resources.len(),
-                "startIndex": start_index,
-                "Resources": resources,
-            }))
+            Ok(list_response(
+                Some(page.total),
+                Some(start_index),
+                resources,
+            ))
         })
     }
 
@@ -528,15 +526,9 @@ impl<S: Store> Service<'_, S> {
                 (!first, more)
             };
             let resources = self.page(tx, &page.records, proj)?;
-            let mut body = json!({
-                "schemas": [LIST_RESPONSE],
-                "itemsPerPage": resources.len(),
-                "Resources": resources,
-            });
+            let total = first.then_some(page.total);
+            let mut body = list_response(total, None, resources);
             if let Some(obj) = body.as_object_mut() {
-                if first {
-                    obj.insert("totalResults".into(), json!(page.total));
-                }
                 if let (true, Some(last)) = (has_next, page.records.last()) {
                     let next = query::After::of(last, false);
                     obj.insert("nextCursor".into(), json!(next.cursor()));
@@ -624,13 +616,7 @@ impl<S: Store> Service<'_, S> {
                 }
                 skip = 0;
             }
-            Ok(json!({
-                "schemas": [LIST_RESPONSE],
-                "totalResults": total,
-                "itemsPerPage": resources.len(),
-                "startIndex": start_index,
-                "Resources": resources,
-            }))
+            Ok(list_response(Some(total), Some(start_index), resources))
         })
     }
 
