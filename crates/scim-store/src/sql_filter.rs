@@ -201,6 +201,21 @@ pub(crate) fn limit_literal(limit: i64) -> i64 {
         .unwrap_or(limit)
 }
 
+/// The least string above every string that starts with `prefix`, in code point order (which
+/// is UTF-8's byte order); `None` when no string is (an empty prefix, or one of `char::MAX`
+/// only).
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        // Skips the surrogates, which are no chars.
+        if let Some(next) = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
 /// Escapes `%`, `_` and `\` for a `LIKE ... ESCAPE '\'` pattern.
 fn escape_like(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -523,7 +538,13 @@ impl Renderer<'_> {
                     .bind(Part::Str(s.clone()))
                     .push(" AS timestamptz)");
             }
-            Some((op, value)) => self.operator(sql, column, op, value),
+            Some((op, value)) => {
+                let text = matches!(
+                    e.kind,
+                    AttrType::String | AttrType::Reference | AttrType::DateTime
+                );
+                self.operator(sql, column, text, op, value);
+            }
         }
         Ok(())
     }
@@ -645,7 +666,7 @@ impl Renderer<'_> {
                                 value,
                             );
                         if !indexed {
-                            self.operator(sql, compared, op, value);
+                            self.operator(sql, compared, true, op, value);
                         }
                         sql.push(")");
                         return Ok(());
@@ -679,12 +700,29 @@ impl Renderer<'_> {
             }
             _ => subject,
         };
-        self.operator(sql, &subject, op, value);
+        let text = matches!(field, Field::Column(c) if *c != Column::Active);
+        self.operator(sql, &subject, text, op, value);
         Ok(())
     }
 
-    /// `subject op ?` with the value bound.
-    fn operator(&self, sql: &mut Sql, subject: &str, op: CompareOp, value: &Operand) {
+    /// `subject op ?` with the value bound. `text`: the subject is a text column, compared
+    /// bytewise on SQLite, where a prefix is then written as the range it is. SQLite is built
+    /// with its query planner stability guarantee (`.cargo/config.toml`), so it no longer
+    /// prepares a statement with `LIKE ?` again for every new value (130,000 instructions, a
+    /// twelfth of a `userName sw` page), and with it no longer turns `LIKE 'ab%'` into a range
+    /// of the index itself.
+    fn operator(&self, sql: &mut Sql, subject: &str, text: bool, op: CompareOp, value: &Operand) {
+        if let (CompareOp::Sw, Operand::Str(prefix), Dialect::Sqlite, true) =
+            (op, value, self.dialect, text)
+        {
+            sql.push(&format!("({subject} >= "))
+                .bind(Part::Str(prefix.clone()));
+            if let Some(end) = prefix_end(prefix) {
+                sql.push(&format!(" AND {subject} < ")).bind(Part::Str(end));
+            }
+            sql.push(")");
+            return;
+        }
         let bound = match value {
             Operand::Str(s) => Part::Str(s.clone()),
             Operand::Bool(b) => Part::Bool(*b),
@@ -1259,8 +1297,8 @@ mod tests {
             Expr::Compare(Field::Column(c), op, Operand::Str(v.into()))
         };
         let sw = compare(Column::UserName, CompareOp::Sw, "a");
-        // The same statement as `sw`: the pattern is a value.
-        let ew = compare(Column::UserName, CompareOp::Ew, "a");
+        // The same statement as `sw`: the prefix is a value.
+        let sw_other = compare(Column::UserName, CompareOp::Sw, "bc");
         let gt = compare(Column::UserName, CompareOp::Gt, "a");
         let co = compare(Column::ExternalId, CompareOp::Co, "a");
         let by_name = compare(Column::UserName, CompareOp::Eq, "a");
@@ -1292,7 +1330,7 @@ mod tests {
             kept(&sqlite, &sw, Some(&sorted)),
             "the sort makes another shape"
         );
-        assert!(kept(&sqlite, &ew, None), "the same shape as `sw`");
+        assert!(kept(&sqlite, &sw_other, None), "the same shape as `sw`");
         assert!(!kept(&sqlite, &gt, None), "the budget is spent");
         assert!(!kept(&sqlite, &co, None));
         assert!(kept(&sqlite, &sw, None), "a kept shape stays kept");
@@ -1306,6 +1344,106 @@ mod tests {
         let postgres = renderer(Dialect::Postgres);
         assert!(!kept(&postgres, &sw, None));
         assert!(kept(&postgres, &by_name, None));
+    }
+
+    #[derive(diesel::QueryableByName)]
+    struct CompileOption {
+        #[diesel(sql_type = sql_types::Text)]
+        compile_options: String,
+    }
+
+    #[test]
+    fn on_sqlite_a_prefix_is_read_from_the_index_whatever_its_value() {
+        use diesel::RunQueryDsl;
+        let dir = std::env::temp_dir().join(format!("scim-sw-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = format!("sqlite://{}/p.db", dir.display());
+        let mut conn = crate::DbUrl::parse(&url).unwrap().connect().unwrap();
+        crate::migrate::run(&mut conn).unwrap();
+        let sw = Expr::Compare(
+            Field::Column(Column::UserName),
+            CompareOp::Sw,
+            Operand::Str("jo".into()),
+        );
+        let plan = plan(&mut conn, &sw);
+        assert!(
+            plan.contains(
+                "users_user_name (tenant_id=? AND user_name_folded>? AND user_name_folded<?)"
+            ),
+            "{plan}"
+        );
+        // Plans never depend on bound values, so no value prepares a statement again.
+        let AnyConnection::Sqlite(c) = &mut conn else {
+            panic!("not SQLite")
+        };
+        let options: Vec<CompileOption> =
+            diesel::sql_query("PRAGMA compile_options").load(c).unwrap();
+        assert!(
+            options.iter().any(|o| o.compile_options == "ENABLE_QPSG"),
+            "SQLite built without SQLITE_ENABLE_QPSG"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn prefixes_end_where_their_last_character_is_passed() {
+        assert_eq!(prefix_end("ab").as_deref(), Some("ac"));
+        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_end("a\u{D7FF}").as_deref(), Some("a\u{E000}"));
+        assert_eq!(prefix_end("é").as_deref(), Some("ê"));
+        assert_eq!(prefix_end("\u{10FFFF}"), None);
+        assert_eq!(prefix_end(""), None);
+    }
+
+    #[test]
+    fn a_prefix_of_a_text_column_is_a_range_on_sqlite_and_a_like_on_postgresql() {
+        let sw = |c: Column, v: &str| {
+            Expr::Compare(Field::Column(c), CompareOp::Sw, Operand::Str(v.into()))
+        };
+        let render = |dialect, expr: &Expr| {
+            let sql = Renderer {
+                dialect,
+                kind: ResourceKind::User,
+                tenant: "t",
+                rare: &HashMap::new(),
+            }
+            .filter(expr)
+            .unwrap();
+            let text: String = sql
+                .parts
+                .iter()
+                .map(|p| match p {
+                    Part::Text(t) => t.clone(),
+                    Part::Str(v) => format!("'{v}'"),
+                    other => format!("{other:?}"),
+                })
+                .collect();
+            text
+        };
+        let name = render(Dialect::Sqlite, &sw(Column::UserName, "jo%_"));
+        assert!(
+            name.contains("(users.user_name_folded >= 'jo%_' AND users.user_name_folded < 'jo%`')"),
+            "{name}"
+        );
+        assert!(!name.contains("LIKE"), "{name}");
+        let all = render(Dialect::Sqlite, &sw(Column::ExternalId, ""));
+        assert!(all.contains("(users.external_id >= '')"), "{all}");
+        let pg = render(Dialect::Postgres, &sw(Column::UserName, "jo"));
+        assert!(pg.contains("LIKE 'jo%'"), "{pg}");
+        // Attributes of the JSON document keep LIKE: a number there is no text to compare.
+        let family = Expr::Compare(
+            Field::Json(scim_core::query::JsonField {
+                ext: None,
+                attr: "name".into(),
+                sub: Some("familyName".into()),
+                kind: AttrType::String,
+                case_exact: false,
+            }),
+            CompareOp::Sw,
+            Operand::Str("jo".into()),
+        );
+        let family = render(Dialect::Sqlite, &family);
+        assert!(family.contains("LIKE 'jo%' ESCAPE"), "{family}");
     }
 
     #[test]
