@@ -152,9 +152,10 @@ fn inactive_only(e: &Expr) -> bool {
 }
 
 /// The row of a lookup by a unique key. Such lookups load rather than use `first()`: diesel
-/// binds `first()`'s LIMIT as a parameter, and SQLite prepares a statement again whenever a
-/// LIMIT parameter is bound anew (its planner reads the value), so the cached statement was
-/// parsed and planned on every call.
+/// binds `first()`'s LIMIT as a parameter, and SQLite built without its query planner stability
+/// guarantee prepared a statement again whenever a LIMIT parameter was bound anew (its planner
+/// read the value). The build keeps the guarantee now (`.cargo/config.toml`); a lookup needs no
+/// LIMIT either way.
 pub(crate) fn unique_row<T>(rows: Vec<T>) -> Option<T> {
     rows.into_iter().next()
 }
@@ -837,13 +838,12 @@ impl<'a> DieselTx<'a> {
         Ok(())
     }
 
-    /// The first resource of `kind` matching `filter`, in the default order.
     /// The first page of a lookup by a unique key (`id`, a user's `userName`, a group's
     /// `displayName`), read by a statement of fixed type on the concrete connection: such a
     /// statement finds its prepared form by its type, where a filtered page writes out its SQL
-    /// on every request to find it (a sixth of the instructions of a `userName eq`). Identity
-    /// providers ask this before every create, and every create's uniqueness probe does.
-    /// `None` for any other query, which takes the general path.
+    /// on every request to find it (a sixth of the instructions of a `userName eq`, which
+    /// identity providers ask before every create). `None` for any other query, which takes the
+    /// general path.
     fn unique_lookup(&mut self, kind: ResourceKind, q: &StoreQuery) -> Result<Option<Page>, Error> {
         let Some(Expr::Compare(Field::Column(column), CompareOp::Eq, Operand::Str(value))) =
             &q.filter
@@ -888,6 +888,7 @@ impl<'a> DieselTx<'a> {
         }))
     }
 
+    /// The first resource of `kind` matching `filter`, in the default order.
     fn first(&mut self, kind: ResourceKind, filter: Expr) -> Result<Option<Record>, Error> {
         let query = StoreQuery {
             filter: Some(filter),
