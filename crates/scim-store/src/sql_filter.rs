@@ -964,19 +964,24 @@ mod tests {
         line: String,
     }
 
-    /// The plan of counting a tenant's users that match `expr` as the store renders it (string
-    /// values only).
-    fn plan(conn: &mut AnyConnection, expr: &Expr) -> String {
-        use diesel::RunQueryDsl;
-        let dialect = Dialect::of(conn);
-        let filter = Renderer {
+    /// `expr` rendered for tenant `t`'s users.
+    fn users_filter(dialect: Dialect, expr: &Expr) -> Sql {
+        Renderer {
             dialect,
             kind: ResourceKind::User,
             tenant: "t",
             rare: &HashMap::new(),
         }
         .filter(expr)
-        .unwrap();
+        .unwrap()
+    }
+
+    /// The plan of counting a tenant's users that match `expr` as the store renders it (string
+    /// values only).
+    fn plan(conn: &mut AnyConnection, expr: &Expr) -> String {
+        use diesel::RunQueryDsl;
+        let dialect = Dialect::of(conn);
+        let filter = users_filter(dialect, expr);
         let mut text = String::from("SELECT COUNT(*) FROM users WHERE tenant_id = 't' AND ");
         let mut values = Vec::new();
         for part in &filter.parts {
@@ -1418,15 +1423,7 @@ mod tests {
             Expr::Compare(Field::Column(c), CompareOp::Sw, Operand::Str(v.into()))
         };
         let render = |dialect, expr: &Expr| {
-            let sql = Renderer {
-                dialect,
-                kind: ResourceKind::User,
-                tenant: "t",
-                rare: &HashMap::new(),
-            }
-            .filter(expr)
-            .unwrap();
-            let text: String = sql
+            let text: String = users_filter(dialect, expr)
                 .parts
                 .iter()
                 .map(|p| match p {
