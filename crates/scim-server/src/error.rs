@@ -79,7 +79,11 @@ impl ResponseError for ApiError {
         } else if status == StatusCode::SERVICE_UNAVAILABLE {
             resp.insert_header((header::RETRY_AFTER, "1"));
         }
-        resp.body(body(status.as_u16(), scim_type, &detail).to_string())
+        resp.body(crate::response::text(&body(
+            status.as_u16(),
+            scim_type,
+            &detail,
+        )))
     }
 }
 
@@ -106,7 +110,7 @@ pub fn framework_errors<B: MessageBody + 'static>(
     let (req, mut resp) = res.into_parts();
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_JSON));
-    let resp = resp.set_body(body(status.as_u16(), None, detail).to_string());
+    let resp = resp.set_body(crate::response::text(&body(status.as_u16(), None, detail)));
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, resp.map_into_boxed_body()).map_into_right_body(),
     ))

@@ -27,7 +27,7 @@ pub fn resource(status: StatusCode, out: Output) -> HttpResponse {
 /// `fmt::Formatter` for every token, which cost a GET by id 8% of its instructions. Writing a
 /// `Value` into memory cannot fail (its keys are strings); were it to, the error is logged and
 /// the body left empty rather than the worker panicking.
-fn text(body: &Value) -> Vec<u8> {
+pub(crate) fn text(body: &Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(1024);
     match serde_json::to_writer(&mut out, body) {
         Ok(()) => out,

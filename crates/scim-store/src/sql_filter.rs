@@ -252,14 +252,23 @@ pub(crate) fn name(n: &str) -> Result<&str, Error> {
 /// conditions it would be planned as well, but every shape a client sent would stay prepared
 /// on each connection it reached, without bound.
 fn pins_one_row(kind: ResourceKind, expr: &Expr) -> bool {
+    unique_key(kind, expr).is_some()
+}
+
+/// The unique key and value `expr` looks up, when it is such a lookup (`pins_one_row`).
+pub(crate) fn unique_key(kind: ResourceKind, expr: &Expr) -> Option<(Column, &str)> {
     match expr {
-        Expr::Compare(Field::Column(c), CompareOp::Eq, Operand::Str(_)) => matches!(
-            (kind, c),
-            (_, Column::Id)
-                | (ResourceKind::User, Column::UserName)
-                | (ResourceKind::Group, Column::DisplayName)
-        ),
-        _ => false,
+        Expr::Compare(Field::Column(c), CompareOp::Eq, Operand::Str(value))
+            if matches!(
+                (kind, c),
+                (_, Column::Id)
+                    | (ResourceKind::User, Column::UserName)
+                    | (ResourceKind::Group, Column::DisplayName)
+            ) =>
+        {
+            Some((*c, value))
+        }
+        _ => None,
     }
 }
 

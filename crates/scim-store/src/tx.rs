@@ -21,7 +21,7 @@ use crate::error::{db, unique};
 use crate::extensions;
 use crate::prepared::Prepared;
 use crate::schema::{audit_events, created_counts, group_members, groups, user_emails, users};
-use crate::sql_filter::{Dialect, Part, Renderer, Sql, limit_literal};
+use crate::sql_filter::{Dialect, Part, Renderer, Sql, limit_literal, unique_key};
 use crate::trigrams::Samples;
 
 /// Rows per multi-row INSERT and ids per `IN` list, well below SQLite's bound-parameter limit.
@@ -838,16 +838,13 @@ impl<'a> DieselTx<'a> {
         Ok(())
     }
 
-    /// The first page of a lookup by a unique key (`id`, a user's `userName`, a group's
-    /// `displayName`), read by a statement of fixed type on the concrete connection: such a
-    /// statement finds its prepared form by its type, where a filtered page writes out its SQL
-    /// on every request to find it (a sixth of the instructions of a `userName eq`, which
-    /// identity providers ask before every create). `None` for any other query, which takes the
-    /// general path.
+    /// The first page of a lookup by a unique key (`sql_filter::unique_key`), read by a
+    /// statement of fixed type on the concrete connection: such a statement finds its prepared
+    /// form by its type, where a filtered page writes out its SQL on every request to find it (a
+    /// sixth of the instructions of a `userName eq`, which identity providers ask before every
+    /// create). `None` for any other query, which takes the general path.
     fn unique_lookup(&mut self, kind: ResourceKind, q: &StoreQuery) -> Result<Option<Page>, Error> {
-        let Some(Expr::Compare(Field::Column(column), CompareOp::Eq, Operand::Str(value))) =
-            &q.filter
-        else {
+        let Some((column, value)) = q.filter.as_ref().and_then(|f| unique_key(kind, f)) else {
             return Ok(None);
         };
         // The general path refuses a NUL in a filter value as `invalidFilter`.
@@ -873,6 +870,7 @@ impl<'a> DieselTx<'a> {
             (ResourceKind::Group, Column::DisplayName) => {
                 by!(groups, GROUP_COLUMNS, groups::display_name_folded)
             }
+            // No other key is unique (`unique_key`).
             _ => return Ok(None),
         }
         .map_err(db)?;

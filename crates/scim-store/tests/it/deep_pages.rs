@@ -8,10 +8,10 @@ use diesel::sql_types::{BigInt, Text};
 use scim_core::query::StoreQuery;
 use scim_core::resource::{IndexKeys, Record, TenantId, WriteRecord, new_id};
 use scim_core::schema::{GROUP, ResourceKind};
-use scim_core::store::{Store, Tenant};
+use scim_core::store::Store;
 use scim_store::DieselStore;
 
-use crate::{Db, connect};
+use crate::{Db, connect, tenant};
 
 fn group(name: &str, created: DateTime<Utc>) -> WriteRecord {
     let mut data = serde_json::Map::new();
@@ -33,19 +33,6 @@ fn group(name: &str, created: DateTime<Utc>) -> WriteRecord {
         },
         password_hash: None,
     }
-}
-
-fn tenant(store: &DieselStore, name: &str) -> TenantId {
-    let id = TenantId(new_id());
-    store
-        .create_tenant(&Tenant {
-            id: id.clone(),
-            name: name.into(),
-            created: scim_core::clock::Clock::now(&scim_core::clock::SystemClock),
-            catalog: 0,
-        })
-        .unwrap();
-    id
 }
 
 fn page(store: &DieselStore, tenant: &TenantId, start_index: u64) -> (u64, Vec<String>) {

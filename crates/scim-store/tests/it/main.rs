@@ -15,6 +15,21 @@ mod deep_pages;
 mod trigram_index;
 mod updates;
 
+/// A new tenant named `name` in `store`.
+fn tenant(store: &scim_store::DieselStore, name: &str) -> scim_core::resource::TenantId {
+    use scim_core::store::{Store, Tenant};
+    let id = scim_core::resource::TenantId(scim_core::resource::new_id());
+    store
+        .create_tenant(&Tenant {
+            id: id.clone(),
+            name: name.into(),
+            created: scim_core::clock::Clock::now(&scim_core::clock::SystemClock),
+            catalog: 0,
+        })
+        .unwrap();
+    id
+}
+
 /// A fresh database: a temp SQLite file or a PostgreSQL schema (dropped afterwards).
 struct Db {
     url: String,
@@ -179,18 +194,10 @@ struct Count {
 /// shows only what was checkpointed (the WAL is not consulted).
 #[test]
 fn sqlite_checkpoints_in_the_background() {
-    use scim_core::store::{Store, Tenant};
     let db = Db::sqlite();
     let store =
         scim_store::DieselStore::open(&db.url, 2, std::time::Duration::from_secs(5)).unwrap();
-    store
-        .create_tenant(&Tenant {
-            id: scim_core::resource::TenantId(scim_core::resource::new_id()),
-            name: "checkpointed".into(),
-            created: scim_core::clock::Clock::now(&scim_core::clock::SystemClock),
-            catalog: 0,
-        })
-        .unwrap();
+    tenant(&store, "checkpointed");
     let path = db.url.strip_prefix("sqlite://").unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
@@ -228,23 +235,14 @@ fn count(conn: &mut AnyConnection, sql: &str) -> i64 {
 /// trigger included, without adding the column twice.
 #[test]
 fn extension_tables_survive_the_created_migration_reverted_and_run_again() {
-    use scim_core::resource::{TenantId, new_id};
     use scim_core::schema::ResourceKind;
-    use scim_core::store::{Author, Store, Tenant};
+    use scim_core::store::{Author, Store};
     use scim_store::DieselStore;
     for db in Db::all() {
         let open = || DieselStore::open(&db.url, 2, std::time::Duration::from_secs(5)).unwrap();
         let store = open();
-        let tenant = TenantId(new_id());
+        let tenant = tenant(&store, "t");
         let now = scim_core::clock::Clock::now(&scim_core::clock::SystemClock);
-        store
-            .create_tenant(&Tenant {
-                id: tenant.clone(),
-                name: "t".into(),
-                created: now,
-                catalog: 0,
-            })
-            .unwrap();
         let declared = scim_core::extension::declaration(
             "urn:example:acme:2.0:User",
             serde_json::json!({"attributes": [{"name": "costCenter", "type": "string"}]}),

@@ -8,13 +8,13 @@
 use diesel::connection::SimpleConnection;
 use scim_core::Error;
 use scim_core::query::{Column, Expr, Field, Operand, StoreQuery};
-use scim_core::resource::{IndexKeys, Record, TenantId, WriteRecord, new_id};
+use scim_core::resource::{IndexKeys, Record, WriteRecord, new_id};
 use scim_core::schema::{GROUP, ResourceKind, USER};
-use scim_core::store::{Store, Tenant, Tx};
+use scim_core::store::{Store, Tx};
 use scim_filter_parser::CompareOp;
 use scim_store::{AnyConnection, DieselStore};
 
-use crate::{Db, connect};
+use crate::{Db, connect, tenant};
 
 fn record(kind: ResourceKind, schema: &str) -> Record {
     let now = scim_core::clock::Clock::now(&scim_core::clock::SystemClock);
@@ -104,15 +104,7 @@ fn assert_indexes_match(url: &str) {
 fn trigram_entries_follow_rows_through_batches_updates_deletes_and_savepoints() {
     for db in Db::all() {
         let store = DieselStore::open(&db.url, 2, std::time::Duration::from_secs(5)).unwrap();
-        let t = TenantId(new_id());
-        store
-            .create_tenant(&Tenant {
-                id: t.clone(),
-                name: "trigrams".into(),
-                created: scim_core::clock::Clock::now(&scim_core::clock::SystemClock),
-                catalog: 0,
-            })
-            .unwrap();
+        let t = tenant(&store, "trigrams");
 
         // A batch of creates, searched inside its own transaction and after it.
         let batch: Vec<WriteRecord> = (0..120)

@@ -4,12 +4,12 @@
 
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text};
-use scim_core::resource::{IndexKeys, Record, TenantId, WriteRecord, new_id};
+use scim_core::resource::{IndexKeys, Record, WriteRecord, new_id};
 use scim_core::schema::{ResourceKind, USER};
-use scim_core::store::{Store, Tenant};
+use scim_core::store::Store;
 use scim_store::DieselStore;
 
-use crate::{Db, connect};
+use crate::{Db, connect, tenant};
 
 #[derive(QueryableByName, Debug, PartialEq)]
 struct Columns {
@@ -27,16 +27,8 @@ struct Columns {
 fn updates_null_removed_values_and_keep_the_password() {
     for db in Db::all() {
         let store = DieselStore::open(&db.url, 2, std::time::Duration::from_secs(5)).unwrap();
-        let t = TenantId(new_id());
+        let t = tenant(&store, "updates");
         let now = scim_core::clock::Clock::now(&scim_core::clock::SystemClock);
-        store
-            .create_tenant(&Tenant {
-                id: t.clone(),
-                name: "updates".into(),
-                created: now,
-                catalog: 0,
-            })
-            .unwrap();
         let first = WriteRecord {
             record: Record {
                 id: new_id(),
