@@ -70,9 +70,9 @@ def main():
     finally:
         proc.terminate()
         proc.wait()
-    dumps = [f for f in os.listdir(os.path.dirname(out))]
+    # One file per dump: the one asked for, and the (empty) one at exit.
     total = 0
-    for name in dumps:
+    for name in os.listdir(os.path.dirname(out)):
         with open(os.path.join(os.path.dirname(out), name)) as f:
             for line in f:
                 if line.startswith("totals:"):
