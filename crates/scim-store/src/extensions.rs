@@ -124,8 +124,11 @@ fn sql_type(dialect: Dialect, kind: AttrType) -> &'static str {
         (AttrType::Integer, _) => "BIGINT",
         (AttrType::Decimal, _) => "DOUBLE PRECISION",
         (AttrType::DateTime, Dialect::Postgres) => "TIMESTAMPTZ",
+        // Byte order, as SQLite compares: only then may a B-tree serve a prefix there
+        // (migration 000012 brought older columns to it).
+        (_, Dialect::Postgres) => "TEXT COLLATE \"C\"",
         // SQLite has no time type: fixed-width UTC text sorts in time order.
-        _ => "TEXT",
+        (_, Dialect::Sqlite) => "TEXT",
     }
 }
 

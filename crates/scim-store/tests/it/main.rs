@@ -269,8 +269,8 @@ fn extension_tables_survive_the_created_migration_reverted_and_run_again() {
         let ordered = "SELECT COUNT(*) AS n FROM extensions WHERE layout = 2";
         let mut conn = connect(&db.url);
         assert_eq!(count(&mut conn, &trigger), 1);
-        // Back to before 000009 (000010 and 000011 came after it).
-        for _ in 0..3 {
+        // Back to before 000009 (000010 to 000012 came after it).
+        for _ in 0..4 {
             migrate::revert_last(&mut conn).unwrap();
         }
         migrate::run(&mut conn).unwrap();
@@ -282,5 +282,78 @@ fn extension_tables_survive_the_created_migration_reverted_and_run_again() {
         drop(open());
         assert_eq!(count(&mut conn, ordered), 1);
         assert_eq!(count(&mut conn, &trigger), 1);
+    }
+}
+
+#[derive(QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// On PostgreSQL the text columns of extension tables are in byte order, as SQLite compares, so
+/// that a prefix (`costCenter sw "cc-01"`) is read from their index: columns made now, and
+/// columns made in the database's collation before migration 000012, which it converts.
+#[test]
+fn extension_text_columns_serve_prefixes_from_their_index_on_postgres() {
+    use scim_core::schema::ResourceKind;
+    use scim_core::store::{Author, Store};
+    use scim_store::DieselStore;
+    let Some(db) = Db::postgres() else { return };
+    let store = DieselStore::open(&db.url, 2, std::time::Duration::from_secs(5)).unwrap();
+    let tenant = tenant(&store, "t");
+    let declared = scim_core::extension::declaration(
+        "urn:example:acme:2.0:User",
+        serde_json::json!({"attributes": [
+            {"name": "costCenter", "type": "string"},
+            {"name": "tags", "type": "string", "multiValued": true},
+            {"name": "badge", "type": "integer"},
+        ]}),
+    )
+    .unwrap();
+    let by = Author {
+        actor: "test",
+        at: scim_core::clock::Clock::now(&scim_core::clock::SystemClock),
+    };
+    let (schema, _) = store
+        .apply_extension(&tenant, ResourceKind::User, declared, &by)
+        .unwrap();
+    drop(store);
+    let table = schema.table.unwrap();
+    let column = |name: &str| {
+        schema
+            .attributes
+            .iter()
+            .find(|a| a.name == name)
+            .and_then(|a| a.column.clone())
+            .unwrap()
+    };
+    let (cost_center, tags) = (column("costCenter"), column("tags"));
+    let bytewise = format!(
+        "SELECT COUNT(*) AS n FROM information_schema.columns \
+         WHERE table_schema = current_schema() AND collation_name = 'C' \
+         AND ((table_name = '{table}' AND column_name = '{cost_center}') \
+         OR (table_name = '{tags}' AND column_name = 'value'))"
+    );
+    let mut conn = connect(&db.url);
+    assert_eq!(count(&mut conn, &bytewise), 2, "made in byte order");
+    migrate::revert_last(&mut conn).unwrap();
+    assert_eq!(count(&mut conn, &bytewise), 0, "000012 reverted");
+    migrate::run(&mut conn).unwrap();
+    assert_eq!(count(&mut conn, &bytewise), 2, "000012 run again");
+    // An empty table is cheaper to scan; the question is whether the index serves the prefix.
+    conn.batch_execute("SET enable_seqscan = off").unwrap();
+    for (table, column) in [(table.as_str(), cost_center.as_str()), (&tags, "value")] {
+        let plan: Vec<PlanLine> = diesel::sql_query(format!(
+            "EXPLAIN SELECT COUNT(*) FROM {table} WHERE tenant_id = 't' AND {column} LIKE 'cc-01%'"
+        ))
+        .load(&mut conn)
+        .unwrap();
+        let plan: Vec<String> = plan.into_iter().map(|l| l.line).collect();
+        assert!(
+            plan.iter()
+                .any(|l| l.contains("Index Cond") && l.contains(&format!("{column} >= 'cc-01'"))),
+            "{plan:#?}"
+        );
     }
 }
