@@ -125,7 +125,7 @@ fn sql_type(dialect: Dialect, kind: AttrType) -> &'static str {
         (AttrType::Decimal, _) => "DOUBLE PRECISION",
         (AttrType::DateTime, Dialect::Postgres) => "TIMESTAMPTZ",
         // Byte order, as SQLite compares: only then may a B-tree serve a prefix there
-        // (migration 000012 brought older columns to it).
+        // (`bytewise` brings older columns to it).
         (_, Dialect::Postgres) => "TEXT COLLATE \"C\"",
         // SQLite has no time type: fixed-width UTC text sorts in time order.
         (_, Dialect::Sqlite) => "TEXT",
@@ -294,6 +294,69 @@ fn upgrade_table(
     .map_err(db)?;
     changed_catalog(conn, tenant)?;
     Ok(Some(table.to_owned()))
+}
+
+#[derive(QueryableByName)]
+struct TextColumn {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Text)]
+    column_name: String,
+}
+
+/// The text columns of extension tables (values of single-valued attributes, and the `value`
+/// of a multi-valued attribute's table) not yet in byte order, of `table` or of all tables.
+fn collated_columns(
+    conn: &mut diesel::PgConnection,
+    table: Option<&str>,
+) -> Result<Vec<TextColumn>, DieselError> {
+    diesel::sql_query(
+        "SELECT table_name::text AS table_name, column_name::text AS column_name \
+         FROM information_schema.columns WHERE table_schema = current_schema() \
+         AND table_name ~ '^ext_[0-9a-f]{16}(_c[0-9]+)?$' AND ($1 IS NULL OR table_name = $1) \
+         AND data_type = 'text' AND column_name ~ '^(c[0-9]+|value)$' \
+         AND collation_name IS DISTINCT FROM 'C' ORDER BY table_name, column_name",
+    )
+    .bind::<diesel::sql_types::Nullable<Text>, _>(table)
+    .load(conn)
+}
+
+/// On PostgreSQL, brings the text columns of extension tables made in the database's collation
+/// (before byte order, or by an older process while a release rolls out) to byte order, as
+/// `sql_type` makes new ones, rebuilding their indexes: in the database's collation (`C.UTF-8`
+/// here) PostgreSQL reads no prefix from a B-tree, and `costCenter sw "cc-01"` read the whole
+/// table. Each table in its own transaction, locked first, so that reads of other tables go
+/// on and two processes starting together convert it once. Runs when the store opens; returns
+/// how many tables it converted.
+pub fn bytewise(conn: &mut AnyConnection) -> Result<usize, StoreError> {
+    let AnyConnection::Postgres(pg) = conn else {
+        return Ok(0);
+    };
+    let mut tables: Vec<String> = collated_columns(pg, None)?
+        .into_iter()
+        .map(|c| c.table_name)
+        .collect();
+    tables.dedup();
+    let mut converted = 0;
+    // The names are generated ones (`ext_<hex>`, `c<N>`, `value`), as the query's patterns
+    // check.
+    for table in &tables {
+        pg.transaction(|pg| {
+            diesel::sql_query(format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+                .execute(pg)?;
+            let columns = collated_columns(pg, Some(table))?;
+            for c in &columns {
+                diesel::sql_query(format!(
+                    "ALTER TABLE {table} ALTER COLUMN {} TYPE TEXT COLLATE \"C\"",
+                    c.column_name
+                ))
+                .execute(pg)?;
+            }
+            converted += usize::from(!columns.is_empty());
+            Ok::<_, DieselError>(())
+        })?;
+    }
+    Ok(converted)
 }
 
 #[derive(QueryableByName)]

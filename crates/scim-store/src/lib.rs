@@ -61,6 +61,13 @@ impl DieselStore {
         if upgraded > 0 {
             tracing::info!(tables = upgraded, "extension tables now hold meta.created");
         }
+        let converted = extensions::bytewise(&mut *pool.get()?)?;
+        if converted > 0 {
+            tracing::info!(
+                tables = converted,
+                "extension text columns now in byte order"
+            );
+        }
         let sqlite_writer: Option<Arc<Mutex<()>>> =
             (!url.is_postgres()).then(|| Arc::new(Mutex::new(())));
         if let Some(writer) = &sqlite_writer {
