@@ -326,8 +326,9 @@ fn collated_columns(
 /// `sql_type` makes new ones, rebuilding their indexes: in the database's collation (`C.UTF-8`
 /// here) PostgreSQL reads no prefix from a B-tree, and `costCenter sw "cc-01"` read the whole
 /// table. Each table in its own transaction, locked first, so that reads of other tables go
-/// on and two processes starting together convert it once. Runs when the store opens; returns
-/// how many tables it converted.
+/// on and two processes starting together convert it once. A table that cannot be converted
+/// (removed meanwhile, say) is logged and left: filters on it stay right, only slower. Runs
+/// when the store opens; returns how many tables it converted.
 pub fn bytewise(conn: &mut AnyConnection) -> Result<usize, StoreError> {
     let AnyConnection::Postgres(pg) = conn else {
         return Ok(0);
@@ -341,7 +342,7 @@ pub fn bytewise(conn: &mut AnyConnection) -> Result<usize, StoreError> {
     // The names are generated ones (`ext_<hex>`, `c<N>`, `value`), as the query's patterns
     // check.
     for table in &tables {
-        pg.transaction(|pg| {
+        let done = pg.transaction(|pg| {
             diesel::sql_query(format!("LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
                 .execute(pg)?;
             let columns = collated_columns(pg, Some(table))?;
@@ -352,9 +353,12 @@ pub fn bytewise(conn: &mut AnyConnection) -> Result<usize, StoreError> {
                 ))
                 .execute(pg)?;
             }
-            converted += usize::from(!columns.is_empty());
-            Ok::<_, DieselError>(())
-        })?;
+            Ok::<_, DieselError>(!columns.is_empty())
+        });
+        match done {
+            Ok(changed) => converted += usize::from(changed),
+            Err(e) => tracing::warn!(table, error = %e, "extension text columns left as they are"),
+        }
     }
     Ok(converted)
 }
