@@ -337,6 +337,7 @@ pub fn bytewise(conn: &mut AnyConnection) -> Result<usize, StoreError> {
         .into_iter()
         .map(|c| c.table_name)
         .collect();
+    // In table order (the query's), so each table once.
     tables.dedup();
     let mut converted = 0;
     // The names are generated ones (`ext_<hex>`, `c<N>`, `value`), as the query's patterns

@@ -712,7 +712,7 @@ impl Renderer<'_> {
         ) && !field.case_exact()
             && !matches!(field, Field::Column(_));
         let subject = match (kind, self.dialect) {
-            _ if folded => self.folded(field, elem)?,
+            _ if folded => self.folded(field, &subject)?,
             (AttrType::Boolean, Dialect::Postgres) if !matches!(field, Field::Column(_)) => {
                 format!("({subject})::boolean")
             }
@@ -744,17 +744,16 @@ impl Renderer<'_> {
     /// parsing a document costs, and is the expression of its index. Others are not: a filter
     /// on them reads the tenant anyway, and the function call made `name.familyName eq` at a
     /// million users take 7.1 s instead of 4.2-5.9.
-    fn folded(&self, field: &Field, elem: Option<&str>) -> Result<String, Error> {
+    /// `text` is the value as `json_text` reads it.
+    fn folded(&self, field: &Field, text: &str) -> Result<String, Error> {
         Ok(match (field, self.dialect) {
-            (_, Dialect::Sqlite) => format!("lower({})", self.json_text(field, elem)?),
+            (_, Dialect::Sqlite) => format!("lower({text})"),
             (Field::Json(j), Dialect::Postgres) if self.indexed_in_document(j) => format!(
                 "(scim_folded({}.data, '{}') COLLATE \"C\")",
                 self.table(),
                 pg_path(j.ext.as_deref(), &j.attr, j.sub.as_deref())?
             ),
-            (_, Dialect::Postgres) => {
-                format!("(lower({}) COLLATE \"C\")", self.json_text(field, elem)?)
-            }
+            (_, Dialect::Postgres) => format!("(lower({text}) COLLATE \"C\")"),
         })
     }
 
@@ -766,10 +765,11 @@ impl Renderer<'_> {
         kind: AttrType,
         case_exact: bool,
     ) -> Result<String, Error> {
+        let text = self.json_text(field, elem)?;
         if matches!(kind, AttrType::String | AttrType::Reference) && !case_exact {
-            self.folded(field, elem)
+            self.folded(field, &text)
         } else {
-            self.json_text(field, elem)
+            Ok(text)
         }
     }
 
@@ -1140,11 +1140,7 @@ mod tests {
              ANALYZE users",
         )
         .unwrap();
-        let mut none = enterprise("department", CompareOp::Sw);
-        if let Expr::Compare(_, _, value) = &mut none {
-            *value = Operand::Str("zzz".into());
-        }
-        let rare = plan(conn, &none);
+        let rare = plan(conn, &enterprise("department", CompareOp::Sw, "zzz"));
         let estimate = rare
             .lines()
             .find(|l| l.contains("users_department_bytes"))
@@ -1159,25 +1155,40 @@ mod tests {
         // a table larger than the cache; these 20,000 users fill a few hundred pages.
         conn.batch_execute("SET enable_seqscan = on; SET random_page_cost = 40")
             .unwrap();
-        let mut many = enterprise("department", CompareOp::Sw);
-        if let Expr::Compare(_, _, value) = &mut many {
-            *value = Operand::Str("dept-1".into());
-        }
-        let plan = plan(conn, &many);
+        let plan = plan(conn, &enterprise("department", CompareOp::Sw, "dept-1"));
         assert!(plan.contains("users_department_bytes"), "{url}: {plan}");
     }
 
-    fn enterprise(attr: &str, op: CompareOp) -> Expr {
+    /// A case-insensitive string attribute of the EnterpriseUser extension compared with
+    /// `value`.
+    fn enterprise(attr: &str, op: CompareOp, value: &str) -> Expr {
+        compared(
+            Some(scim_core::schema::ENTERPRISE_USER),
+            attr,
+            None,
+            op,
+            value,
+        )
+    }
+
+    /// A case-insensitive string attribute of the users' documents compared with `value`.
+    fn compared(
+        ext: Option<&str>,
+        attr: &str,
+        sub: Option<&str>,
+        op: CompareOp,
+        value: &str,
+    ) -> Expr {
         Expr::Compare(
             Field::Json(scim_core::query::JsonField {
-                ext: Some("urn:ietf:params:scim:schemas:extension:enterprise:2.0:User".into()),
+                ext: ext.map(Into::into),
                 attr: attr.into(),
-                sub: None,
+                sub: sub.map(Into::into),
                 kind: AttrType::String,
                 case_exact: false,
             }),
             op,
-            Operand::Str("x".into()),
+            Operand::Str(value.into()),
         )
     }
 
@@ -1219,7 +1230,7 @@ mod tests {
             ] {
                 // A prefix is a range of the index, written as one (SQLite's planner sees no
                 // bound value; PostgreSQL would check LIKE on every row of it again).
-                let sw = plan(&mut conn, &enterprise(attr, CompareOp::Sw));
+                let sw = plan(&mut conn, &enterprise(attr, CompareOp::Sw, "x"));
                 let served = match Dialect::of(&conn) {
                     Dialect::Sqlite => {
                         sw.contains(&format!("{index} (tenant_id=? AND <expr>>? AND <expr><?)"))
@@ -1227,7 +1238,7 @@ mod tests {
                     Dialect::Postgres => pg_served(&sw, index, ">= 'x'"),
                 };
                 assert!(served, "{url}: {sw}");
-                let plan = plan(&mut conn, &enterprise(attr, CompareOp::Eq));
+                let plan = plan(&mut conn, &enterprise(attr, CompareOp::Eq, "x"));
                 // The index serves the value, not just the tenant.
                 let served = match Dialect::of(&conn) {
                     Dialect::Sqlite => {
@@ -1238,7 +1249,7 @@ mod tests {
                 assert!(served, "{url}: {plan}");
             }
             // Filters on other attributes never walk a tenant through them (partial indexes).
-            let other = document("name", Some("familyName"), CompareOp::Eq);
+            let other = compared(None, "name", Some("familyName"), CompareOp::Eq, "x");
             let plan = plan(&mut conn, &other);
             assert!(
                 !plan.contains("users_department") && !plan.contains("users_employee_number"),
@@ -1491,21 +1502,6 @@ mod tests {
         assert!(kept(&postgres, &by_name, None));
     }
 
-    /// A case-insensitive string attribute of the core User schema compared with "jo".
-    fn document(attr: &str, sub: Option<&str>, op: CompareOp) -> Expr {
-        Expr::Compare(
-            Field::Json(scim_core::query::JsonField {
-                ext: None,
-                attr: attr.into(),
-                sub: sub.map(Into::into),
-                kind: AttrType::String,
-                case_exact: false,
-            }),
-            op,
-            Operand::Str("jo".into()),
-        )
-    }
-
     #[derive(diesel::QueryableByName)]
     struct CompileOption {
         #[diesel(sql_type = sql_types::Text)]
@@ -1592,7 +1588,7 @@ mod tests {
         // case-exact one keeps LIKE: a number there is no text to compare.
         let family = render(
             Dialect::Sqlite,
-            &document("name", Some("familyName"), CompareOp::Sw),
+            &compared(None, "name", Some("familyName"), CompareOp::Sw, "jo"),
         );
         assert!(
             family
@@ -1603,7 +1599,7 @@ mod tests {
         // parse each row's document twice.
         let family = render(
             Dialect::Postgres,
-            &document("name", Some("familyName"), CompareOp::Sw),
+            &compared(None, "name", Some("familyName"), CompareOp::Sw, "jo"),
         );
         assert!(
             family.contains(
@@ -1611,11 +1607,10 @@ mod tests {
             ),
             "{family}"
         );
-        let mut department = enterprise("department", CompareOp::Sw);
-        if let Expr::Compare(_, _, value) = &mut department {
-            *value = Operand::Str("jo".into());
-        }
-        let department = render(Dialect::Postgres, &department);
+        let department = render(
+            Dialect::Postgres,
+            &enterprise("department", CompareOp::Sw, "jo"),
+        );
         assert!(
             department.contains(
                 "((scim_folded(users.data, '{\"urn:ietf:params:scim:schemas:extension:enterprise:2.0:User\",\"department\"}') COLLATE \"C\") >= 'jo'"

@@ -30,6 +30,28 @@ fn tenant(store: &scim_store::DieselStore, name: &str) -> scim_core::resource::T
     id
 }
 
+/// The User extension `urn:example:acme:2.0:User` with `attributes`, declared in `tenant`.
+fn declare(
+    store: &scim_store::DieselStore,
+    tenant: &scim_core::resource::TenantId,
+    attributes: serde_json::Value,
+) -> scim_core::schema::Schema {
+    use scim_core::store::{Author, Store};
+    let declared = scim_core::extension::declaration(
+        "urn:example:acme:2.0:User",
+        serde_json::json!({ "attributes": attributes }),
+    )
+    .unwrap();
+    let by = Author {
+        actor: "test",
+        at: scim_core::clock::Clock::now(&scim_core::clock::SystemClock),
+    };
+    store
+        .apply_extension(tenant, scim_core::schema::ResourceKind::User, declared, &by)
+        .unwrap()
+        .0
+}
+
 /// A fresh database: a temp SQLite file or a PostgreSQL schema (dropped afterwards).
 struct Db {
     url: String,
@@ -235,26 +257,16 @@ fn count(conn: &mut AnyConnection, sql: &str) -> i64 {
 /// trigger included, without adding the column twice.
 #[test]
 fn extension_tables_survive_the_created_migration_reverted_and_run_again() {
-    use scim_core::schema::ResourceKind;
-    use scim_core::store::{Author, Store};
     use scim_store::DieselStore;
     for db in Db::all() {
         let open = || DieselStore::open(&db.url, 2, std::time::Duration::from_secs(5)).unwrap();
         let store = open();
         let tenant = tenant(&store, "t");
-        let now = scim_core::clock::Clock::now(&scim_core::clock::SystemClock);
-        let declared = scim_core::extension::declaration(
-            "urn:example:acme:2.0:User",
-            serde_json::json!({"attributes": [{"name": "costCenter", "type": "string"}]}),
-        )
-        .unwrap();
-        let by = Author {
-            actor: "test",
-            at: now,
-        };
-        let (schema, _) = store
-            .apply_extension(&tenant, ResourceKind::User, declared, &by)
-            .unwrap();
+        let schema = declare(
+            &store,
+            &tenant,
+            serde_json::json!([{"name": "costCenter", "type": "string"}]),
+        );
         let table = schema.table.unwrap();
         drop(store);
         let trigger = match db.url.starts_with("postgres") {
@@ -297,29 +309,20 @@ struct PlanLine {
 /// converts.
 #[test]
 fn extension_text_columns_serve_prefixes_from_their_index_on_postgres() {
-    use scim_core::schema::ResourceKind;
-    use scim_core::store::{Author, Store};
     use scim_store::DieselStore;
     let Some(db) = Db::postgres() else { return };
     let open = || DieselStore::open(&db.url, 2, std::time::Duration::from_secs(5)).unwrap();
     let store = open();
     let tenant = tenant(&store, "t");
-    let declared = scim_core::extension::declaration(
-        "urn:example:acme:2.0:User",
-        serde_json::json!({"attributes": [
+    let schema = declare(
+        &store,
+        &tenant,
+        serde_json::json!([
             {"name": "costCenter", "type": "string"},
             {"name": "tags", "type": "string", "multiValued": true},
             {"name": "badge", "type": "integer"},
-        ]}),
-    )
-    .unwrap();
-    let by = Author {
-        actor: "test",
-        at: scim_core::clock::Clock::now(&scim_core::clock::SystemClock),
-    };
-    let (schema, _) = store
-        .apply_extension(&tenant, ResourceKind::User, declared, &by)
-        .unwrap();
+        ]),
+    );
     drop(store);
     let table = schema.table.unwrap();
     let column = |name: &str| {
